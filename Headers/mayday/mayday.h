@@ -1,0 +1,271 @@
+/*
+ * mayday.h - the public API of libmayday, an in-process crash reporter.
+ *
+ * Context: every function here is called from normal (non-signal) context
+ * unless its comment says "async-signal-safe".
+ *
+ * ABI rules (never broken):
+ *   - struct mayday_config starts with its own size; fields are only appended.
+ *   - error codes are never renumbered; new ones get new numbers.
+ *   - functions are never removed; symbols not declared here are hidden.
+ *
+ * Typical use:
+ *
+ *     mayday_config cfg;
+ *     mayday_config_init(&cfg);
+ *     cfg.report_dir = "/var/lib/myapp/crashes";
+ *     cfg.app_id = "myapp";
+ *     cfg.app_version = "1.2.3";
+ *     int rc = mayday_install(&cfg);
+ *     if (rc < 0) fprintf(stderr, "mayday: %s\n", mayday_strerror(rc));
+ *
+ * and at the next launch:
+ *
+ *     char **paths; size_t n;
+ *     if (mayday_reports_list(dir, &paths, &n) == 0) {
+ *         for (size_t i = 0; i < n; i++) { ...load, upload, purge... }
+ *         mayday_reports_list_free(paths, n);
+ *     }
+ */
+#ifndef MAYDAY_H
+#define MAYDAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define MAYDAY_EXPORT __attribute__((visibility("default")))
+#else
+#define MAYDAY_EXPORT
+#endif
+
+/* ---------------------------------------------------------------- version */
+
+#define MAYDAY_VERSION_MAJOR 0
+#define MAYDAY_VERSION_MINOR 1
+#define MAYDAY_VERSION_PATCH 0
+#define MAYDAY_VERSION_STRING "0.1.0"
+/* 0xMMmmpp: compare with >= in preprocessor checks. */
+#define MAYDAY_VERSION_HEX                                                     \
+    ((MAYDAY_VERSION_MAJOR << 16) | (MAYDAY_VERSION_MINOR << 8) |              \
+     MAYDAY_VERSION_PATCH)
+
+/* The version of the library actually linked, e.g. "0.1.0". */
+MAYDAY_EXPORT const char *mayday_version(void);
+
+/* ---------------------------------------------------------------- errors */
+
+/*
+ * Every function that can fail returns 0 (or a count) on success and one of
+ * these negative codes on failure. The numbers are part of the ABI.
+ * XX(name, value, message)
+ */
+#define MAYDAY_ERRNO_MAP(XX)                                                   \
+    XX(EINVAL, -1, "invalid argument")                                         \
+    XX(ENOMEM, -2, "out of memory")                                            \
+    XX(EIO, -3, "input/output error")                                          \
+    XX(ENOENT, -4, "no such file or directory")                                \
+    XX(EACCES, -5, "permission denied")                                        \
+    XX(EALREADY, -6, "mayday is already installed")                            \
+    XX(ENOTINSTALLED, -7, "mayday is not installed")                           \
+    XX(ENOTSUP, -8, "operation not supported")                                 \
+    XX(ECORRUPT, -9, "report is corrupt or truncated")                         \
+    XX(EVERSION, -10, "unsupported report format version")                     \
+    XX(EFOREIGN, -11, "not a mayday report")                                   \
+    XX(ENOSPC, -12, "no space left on device")                                 \
+    XX(ETOOBIG, -13, "size limit reached")                                     \
+    XX(EFAULT, -14, "bad address")                                             \
+    XX(ETIMEDOUT, -15, "timed out")                                            \
+    XX(ENOTDIR, -16, "not a directory")                                        \
+    XX(EISDIR, -17, "is a directory")                                          \
+    XX(ESYS, -18, "system call failed")                                        \
+    XX(EBUSY, -19, "resource busy")                                            \
+    XX(ENOTFOUND, -20, "not found")
+
+typedef enum mayday_errno {
+#define MAYDAY__ERR_ENUM(name, value, msg) MAYDAY_##name = (value),
+    MAYDAY_ERRNO_MAP(MAYDAY__ERR_ENUM)
+#undef MAYDAY__ERR_ENUM
+    MAYDAY_OK = 0
+} mayday_errno;
+
+/* A static English message for a code; "unknown error" for unknown codes.
+ * async-signal-safe. */
+MAYDAY_EXPORT const char *mayday_strerror(int err);
+/* The code's name without prefix, e.g. "EINVAL". async-signal-safe. */
+MAYDAY_EXPORT const char *mayday_err_name(int err);
+
+/* ---------------------------------------------------------------- config */
+
+typedef enum mayday_handler_mode {
+    /* Exception thread; direct signal fallback under a debugger or when the
+     * exception thread cannot answer. The default. */
+    MAYDAY_HANDLER_AUTO = 0,
+    /* Always hand off to the exception thread (fallback only if it fails). */
+    MAYDAY_HANDLER_THREAD = 1,
+    /* Always write the report from the signal handler on the altstack. */
+    MAYDAY_HANDLER_SIGNAL = 2
+} mayday_handler_mode;
+
+/* Flags for mayday_config.flags. */
+enum {
+    /* Do not interpose pthread_create (no automatic altstack for new
+     * threads; call mayday_thread_prepare() in each thread yourself). */
+    MAYDAY_FLAG_NO_THREAD_HOOK = 1u << 0,
+    /* Call the previously installed handler first; if it returns (handled
+     * the fault, e.g. a runtime using SIGSEGV on purpose) write no report. */
+    MAYDAY_FLAG_CHAIN_FIRST = 1u << 1,
+    /* Do not fsync the report before renaming it into place. */
+    MAYDAY_FLAG_NO_FSYNC = 1u << 2,
+    /* Do not give threads that exist at install time an altstack. */
+    MAYDAY_FLAG_NO_EXISTING_THREADS = 1u << 3
+};
+
+/*
+ * Called on the crash path after the report was written (or failed to be).
+ * Runs in the crashed thread's signal handler or on the exception thread:
+ * it MUST be async-signal-safe (no malloc, no stdio, no locks).
+ * report_path is the final path, or NULL when no report could be written.
+ */
+typedef void (*mayday_crash_cb)(int signo, const char *report_path,
+                                void *user_data);
+
+typedef struct mayday_config {
+    /* sizeof(mayday_config) as the caller was compiled; set by
+     * mayday_config_init(). Lets the struct grow without breaking ABI. */
+    uint32_t size;
+    /* Directory for reports; created 0700 if missing. Required. */
+    const char *report_dir;
+    /* Free-form identifiers copied into every report. Optional. */
+    const char *app_id;
+    const char *app_version;
+    /* A mayday_handler_mode. Default MAYDAY_HANDLER_AUTO. */
+    uint32_t handler_mode;
+    /* Reports kept in report_dir; the oldest beyond this are deleted at
+     * install. 1..10000, default 16. */
+    uint32_t max_reports;
+    /* Hard cap on a report's size in bytes. 4096..256 MiB, default 1 MiB. */
+    uint32_t max_report_bytes;
+    /* MAYDAY_FLAG_* bits. Default 0. */
+    uint32_t flags;
+    /* Optional async-signal-safe callback, see mayday_crash_cb. */
+    mayday_crash_cb on_crash;
+    void *on_crash_data;
+    /* How long a crashed thread waits for the exception thread, in ms.
+     * 100..600000, default 5000. After it, the signal fallback runs. */
+    uint32_t reply_timeout_ms;
+    /* Total budget to suspend the other threads, in ms. 1..10000,
+     * default 200. */
+    uint32_t suspend_timeout_ms;
+    /* Frames walked per thread. 1..4096, default 512. */
+    uint32_t max_frames;
+    /* Threads recorded in a report. 1..100000, default 4096. */
+    uint32_t max_threads;
+} mayday_config;
+
+/* Fills cfg with defaults (and cfg->size). Always call it first. */
+MAYDAY_EXPORT void mayday_config_init(mayday_config *cfg);
+
+/* ---------------------------------------------------------------- install */
+
+/*
+ * Installs the crash handler. Validates cfg (MAYDAY_EINVAL for nonsense),
+ * creates the report directory, prunes old reports, preallocates all crash
+ * time memory, starts the exception thread and installs the signal handlers.
+ * Returns MAYDAY_EALREADY if already installed.
+ */
+MAYDAY_EXPORT int mayday_install(const mayday_config *cfg);
+
+/* Restores the previous signal handlers exactly and releases resources.
+ * MAYDAY_ENOTINSTALLED if not installed. */
+MAYDAY_EXPORT int mayday_uninstall(void);
+
+/* Gives the calling thread an alternate signal stack so that its stack
+ * overflow can be reported. Threads made by pthread_create get one
+ * automatically (unless MAYDAY_FLAG_NO_THREAD_HOOK); call this in threads
+ * made otherwise (raw clone, created before mayday was dlopen'ed). Idempotent. */
+MAYDAY_EXPORT int mayday_thread_prepare(void);
+
+/* Sets (or, with value NULL, removes) an annotation copied into every report.
+ * Keys up to 63 bytes, values up to 255 bytes (longer ones are cut), at most
+ * 64 keys (MAYDAY_ETOOBIG beyond). Thread-safe; lock-free so that a crash in
+ * the middle never deadlocks the reporter. */
+MAYDAY_EXPORT int mayday_annotate(const char *key, const char *value);
+
+/* Appends a message (up to 127 bytes) to a ring of the 32 most recent
+ * breadcrumbs, with a timestamp. Thread-safe and async-signal-safe. */
+MAYDAY_EXPORT int mayday_breadcrumb(const char *message);
+
+/* Writes a report of the running process (all threads, no crash), marked
+ * live, with the given reason. Returns 0 and the process keeps running. */
+MAYDAY_EXPORT int mayday_write_live_report(const char *reason);
+
+/* ---------------------------------------------------------------- reader */
+
+/* An opaque, loaded and validated report. */
+typedef struct mayday_report mayday_report;
+
+typedef enum mayday_format {
+    MAYDAY_FORMAT_TEXT = 0,
+    MAYDAY_FORMAT_JSON = 1
+} mayday_format;
+
+/*
+ * Lists the complete reports ("*.mayday") in dir, oldest first. Temporary
+ * and foreign files are ignored. *paths is a malloc'ed array of malloc'ed
+ * absolute-or-dir-relative paths; free with mayday_reports_list_free().
+ * Returns 0, or a negative code (MAYDAY_ENOENT, MAYDAY_ENOTDIR, ...).
+ */
+MAYDAY_EXPORT int mayday_reports_list(const char *dir, char ***paths,
+                                      size_t *count);
+MAYDAY_EXPORT void mayday_reports_list_free(char **paths, size_t count);
+
+/* Loads and validates the report at path. Corrupt, truncated or foreign
+ * files give MAYDAY_ECORRUPT / MAYDAY_EFOREIGN / MAYDAY_EVERSION and are
+ * never modified or deleted. */
+MAYDAY_EXPORT int mayday_report_load(const char *path, mayday_report **out);
+/* The same for a report already in memory (e.g. received by a server). */
+MAYDAY_EXPORT int mayday_report_parse(const void *data, size_t len,
+                                      mayday_report **out);
+MAYDAY_EXPORT void mayday_report_free(mayday_report *report);
+
+/* Writes report as text or JSON to out. */
+MAYDAY_EXPORT int mayday_report_format(const mayday_report *report,
+                                       mayday_format format, FILE *out);
+
+/* Deletes the report file at path (only if it is a mayday report file). */
+MAYDAY_EXPORT int mayday_report_purge(const char *path);
+
+/* A summary of a loaded report. Pointers stay valid until
+ * mayday_report_free(). Starts with its own size, like mayday_config. */
+typedef struct mayday_report_info {
+    uint32_t size;         /* set by the caller: sizeof(mayday_report_info) */
+    const char *uuid;      /* "xxxxxxxx-xxxx-..." */
+    int64_t time_unix_ns;  /* when the report was written */
+    int live;              /* 1 for mayday_write_live_report() reports */
+    int complete;          /* 0 if anything was left out */
+    int signo;             /* 0 for live reports */
+    const char *signal_name;
+    const char *cause;     /* e.g. "null dereference", or "" */
+    uint64_t fault_address;
+    const char *app_id;
+    const char *app_version;
+    uint32_t pid;
+    const char *process_name;
+    uint32_t thread_count;
+    uint32_t image_count;
+    int32_t crashed_thread; /* index into threads, -1 if none */
+} mayday_report_info;
+
+MAYDAY_EXPORT int mayday_report_get_info(const mayday_report *report,
+                                         mayday_report_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MAYDAY_H */

@@ -1,0 +1,68 @@
+/*
+ * pbenc.h - zero-allocation streaming protobuf encoder.
+ *
+ * Context: async-signal-safe. Writes through an mds_writer; needs no memory
+ * but the mds_pb struct itself.
+ *
+ * Nested messages are opened with mds_pb_begin() and closed with
+ * mds_pb_end(). Their length is not known in advance, so begin writes a
+ * 5-byte padded varint placeholder; end patches it (in the buffer, or with
+ * pwrite once flushed), and when the whole message is still in the buffer it
+ * moves the body back so the length takes its minimal size.
+ *
+ * Size cap: every field is written whole or not at all. The first field that
+ * does not fit below the soft limit (writer limit minus a reserve) sets
+ * `truncated` and from then on every field is dropped, so a capped report
+ * is a clean prefix: each enclosing message stays well-formed. The reserve
+ * is for the last few completeness fields (mds_pb_release_reserve()).
+ */
+#ifndef MDS_PBENC_H
+#define MDS_PBENC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "writer.h"
+
+#define MDS_PB_MAX_DEPTH 16
+
+typedef struct mds_pb {
+    mds_writer *w;
+    uint64_t soft_limit;
+    int depth;                          /* open, live nested messages */
+    int dead;                           /* opened after truncation */
+    uint64_t start[MDS_PB_MAX_DEPTH];   /* position of each length field */
+    int truncated;                      /* something was dropped */
+    int dropping;                       /* drop every further field */
+} mds_pb;
+
+/* reserve: bytes kept back for mds_pb_release_reserve(). */
+void mds_pb_init(mds_pb *pb, mds_writer *w, uint64_t reserve);
+
+int mds_pb_uint64(mds_pb *pb, uint32_t field, uint64_t v); /* uint32/64 */
+int mds_pb_int64(mds_pb *pb, uint32_t field, int64_t v);   /* int32/64 */
+int mds_pb_sint64(mds_pb *pb, uint32_t field, int64_t v);  /* zigzag */
+int mds_pb_bool(mds_pb *pb, uint32_t field, int v);
+int mds_pb_fixed32(mds_pb *pb, uint32_t field, uint32_t v);
+int mds_pb_fixed64(mds_pb *pb, uint32_t field, uint64_t v);
+int mds_pb_bytes(mds_pb *pb, uint32_t field, const void *data, size_t n);
+/* NUL-terminated; NULL writes nothing. */
+int mds_pb_string(mds_pb *pb, uint32_t field, const char *s);
+/* A packed repeated uint64 field (n == 0 writes nothing). */
+int mds_pb_packed_uint64(mds_pb *pb, uint32_t field, const uint64_t *v,
+                         size_t n);
+
+int mds_pb_begin(mds_pb *pb, uint32_t field);
+int mds_pb_end(mds_pb *pb);
+
+/* Lets the fields that follow use the reserve (at depth 0 only). Clears the
+ * drop-everything state so completeness fields can still be written. */
+void mds_pb_release_reserve(mds_pb *pb);
+/* Closes any open message, flushes. Returns 0 or the writer's error. */
+int mds_pb_finish(mds_pb *pb);
+
+/* Helpers, exposed for tests. */
+size_t mds_pb_varint_size(uint64_t v);
+size_t mds_pb_put_varint(unsigned char *out, uint64_t v);
+
+#endif

@@ -1,0 +1,9 @@
+# Crash-path core: async-signal-safe building blocks.
+list(APPEND MDS_CRASH_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/sys.c
+  ${CMAKE_CURRENT_LIST_DIR}/arena.c
+  ${CMAKE_CURRENT_LIST_DIR}/saferead.c
+  ${CMAKE_CURRENT_LIST_DIR}/writer.c
+  ${CMAKE_CURRENT_LIST_DIR}/fmt.c
+  ${CMAKE_CURRENT_LIST_DIR}/pbenc.c
+  ${CMAKE_CURRENT_LIST_DIR}/regs.c)
