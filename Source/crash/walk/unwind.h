@@ -1,0 +1,55 @@
+/*
+ * unwind.h - walking one thread's stack from its saved registers, using
+ * libunwind's remote API on our own address space (never its local path,
+ * which takes the loader lock and mutexes), with frame-pointer, [sp] and
+ * stack-scan fallbacks.
+ *
+ * Context: md_walker_init() is normal context (install). mds_walk() is
+ * async-signal-safe and may be called from any thread, for any thread's
+ * saved registers (the walked thread must be stopped: suspended, crashed
+ * or the caller itself).
+ */
+#ifndef MDS_UNWIND_H
+#define MDS_UNWIND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crash/core/regs.h"
+#include "crash/walk/images.h"
+
+/* How a frame was found; the values match mayday.Trust in the schema. */
+enum {
+    MDS_TRUST_UNKNOWN = 0,
+    MDS_TRUST_CONTEXT = 1,
+    MDS_TRUST_CFI = 2,
+    MDS_TRUST_FRAME_POINTER = 3,
+    MDS_TRUST_STACK_POINTER = 4,
+    MDS_TRUST_SCAN = 5
+};
+
+typedef struct mds_frame {
+    uintptr_t pc;
+    uintptr_t sp;
+    int32_t image; /* index into the image table, -1 if none */
+    uint8_t trust;
+} mds_frame;
+
+/* Opaque walker state: libunwind address space, page cache, etc.,
+ * allocated once at install. */
+typedef struct mds_walker mds_walker;
+
+/* Normal context: creates and warms a walker. Returns NULL on failure. */
+mds_walker *md_walker_create(void);
+void md_walker_destroy(mds_walker *w);
+
+/* Async-signal-safe. Walks from regs, writing at most max frames (frame 0
+ * is the context pc). *capped is set if the walk stopped at max. Returns
+ * the number of frames (>= 1 when regs has a pc), or a negative code.
+ * Terminates on any stack contents: the frame count is capped and the
+ * stack pointer must strictly rise. One walker serves one walk at a time. */
+int mds_walk(mds_walker *w, const mds_image_table *images,
+             const mds_regs *regs, mds_frame *frames, size_t max,
+             int *capped);
+
+#endif
