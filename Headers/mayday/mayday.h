@@ -265,6 +265,65 @@ typedef struct mayday_report_info {
 MAYDAY_EXPORT int mayday_report_get_info(const mayday_report *report,
                                          mayday_report_info *info);
 
+/*
+ * The decoded protobuf message behind a loaded report (protobuf-c's
+ * `Mayday__Report` from mayday.pb-c.h, generated from Protobuf/mayday.proto),
+ * for readers that want every field. Read-only; valid until
+ * mayday_report_free(). Every index in it (crashed_thread, Frame.image) and
+ * every count (registers vs register_names) was checked by the loader.
+ */
+struct Mayday__Report;
+MAYDAY_EXPORT const struct Mayday__Report *
+mayday_report_message(const mayday_report *report);
+
+/* ------------------------------------------------ formatting with symbols */
+
+/* One function at a frame's address, as found by a symbolicator. */
+typedef struct mayday_symbol {
+    uint32_t size;        /* sizeof(mayday_symbol), set by the formatter */
+    const char *function; /* demangled if possible; NULL if unknown */
+    uint64_t offset;      /* pc - start of function (valid if function) */
+    const char *file;     /* source file, NULL if unknown */
+    uint32_t line;        /* 0 if unknown */
+    uint32_t column;      /* 0 if unknown */
+    int inlined;          /* 1: inlined into the next entry */
+} mayday_symbol;
+
+/*
+ * A symbolicator callback: fills out[0..max) for the frame at pc in image
+ * `image` (an index into the report's images) and returns how many entries
+ * it filled: innermost first (inlined functions, marked inlined, with the
+ * file:line inside them), the real function last. 0: nothing known.
+ * `context_frame` is 1 when pc came from a register context (the faulting
+ * instruction itself) and 0 for return addresses, whose line is looked up
+ * at pc - 1. Strings must stay valid until the formatter returns.
+ */
+typedef int (*mayday_symbolize_fn)(void *user_data,
+                                   const mayday_report *report,
+                                   uint32_t image, uint64_t pc,
+                                   int context_frame, mayday_symbol *out,
+                                   size_t max);
+/* Returns a short note on an image's symbols (e.g. "no file with this
+ * build-id found"), or NULL when there is nothing to say. */
+typedef const char *(*mayday_image_note_fn)(void *user_data,
+                                            const mayday_report *report,
+                                            uint32_t image);
+
+typedef struct mayday_format_options {
+    uint32_t size;                   /* set by mayday_format_options_init */
+    uint32_t flags;                  /* reserved, 0 */
+    mayday_symbolize_fn symbolize;   /* NULL: no symbols */
+    mayday_image_note_fn image_note; /* NULL: no notes */
+    void *user_data;                 /* passed to both callbacks */
+} mayday_format_options;
+
+MAYDAY_EXPORT void mayday_format_options_init(mayday_format_options *opt);
+/* mayday_report_format() with options (opt may be NULL). */
+MAYDAY_EXPORT int mayday_report_format_ex(const mayday_report *report,
+                                          mayday_format format,
+                                          const mayday_format_options *opt,
+                                          FILE *out);
+
 #ifdef __cplusplus
 }
 #endif
