@@ -1,0 +1,73 @@
+/*
+ * reader.h - internals of the next-launch reader (Source/normal/reader/):
+ * the loaded report, enum/signal name tables, and the formatters' shared
+ * helpers (symbol lookup through the caller's callback, time, UUID, escaping).
+ *
+ * Context: normal (malloc, stdio). Never called on the crash path.
+ */
+#ifndef MD_READER_H
+#define MD_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mayday.pb-c.h"
+#include "mayday/mayday.h"
+
+/* Largest file the loader accepts: the config's maximum report size plus
+ * the framing header. Anything bigger was not written by mayday. */
+#define MD_READER_MAX_FILE ((size_t)(256u << 20) + 16u)
+
+struct mayday_report {
+    Mayday__Report *pb; /* owned, protobuf-c allocated */
+    char uuid[40];      /* formatted header.uuid, "" if absent */
+    const char *signal_name; /* recorded or derived; "" if none */
+    char signame[16];        /* storage for a derived "SIGRTn" */
+};
+
+/* ---- names.c: enum values and signal numbers as strings */
+/* "SIGSEGV", "SIGRTMIN+3"...; NULL for numbers that are no signal. */
+const char *md_signal_name(uint32_t signo, char *buf, size_t n);
+/* "SEGV_MAPERR", "SI_USER"...; NULL if unknown. */
+const char *md_signal_code_name(uint32_t signo, int32_t code);
+/* Stable identifier for JSON ("null_dereference"); NULL for unknown. */
+const char *md_cause_id(int cause);
+/* Words for people ("null dereference"); NULL for unknown. */
+const char *md_cause_text(int cause);
+const char *md_trust_name(int trust);   /* "cfi"...; "unknown" */
+const char *md_state_name(int state);   /* "suspended"...; "unknown" */
+const char *md_handler_name(int h);     /* "exception_thread"...; "unknown" */
+
+/* ---- format.c: shared by text.c and json.c */
+/* Writes "2026-11-22T00:21:25.123456789Z" (UTC); a raw number when the
+ * time is out of range. */
+void md_format_time(int64_t ns, char *buf, size_t n);
+/* Lowercase hex of bytes; truncated to fit n (always terminated). */
+void md_format_hex(const uint8_t *p, size_t len, char *buf, size_t n);
+/* The name shown for an image: basename of its path, "[vdso]", or "???". */
+const char *md_image_short_name(const Mayday__Image *img);
+/* pc relative to the image's load bias (its ELF virtual address). */
+uint64_t md_image_rel(const Mayday__Image *img, uint64_t pc);
+/* 1 when the frame's pc is the exact instruction (register context). */
+int md_frame_is_context(const Mayday__Frame *f, size_t index);
+/* "signal name" for the report: the recorded one, or derived. */
+const char *md_report_signal_name(const Mayday__Report *r, char *buf,
+                                  size_t n);
+/* Number of completeness problems; names them (comma separated) in buf. */
+int md_incomplete_reasons(const Mayday__Report *r, char *buf, size_t n);
+
+#define MD_MAX_SYMBOLS 16
+/* Symbols for frame fi of thread t through opt->symbolize; 0 if none (no
+ * callback, no image, nothing known). Entries are validated (count capped,
+ * size set). */
+int md_frame_symbols(const mayday_report *rep, const mayday_format_options *o,
+                     const Mayday__Thread *t, size_t fi,
+                     mayday_symbol out[MD_MAX_SYMBOLS]);
+
+int md_format_text(const mayday_report *rep, const mayday_format_options *o,
+                   FILE *out);
+int md_format_json(const mayday_report *rep, const mayday_format_options *o,
+                   FILE *out);
+
+#endif

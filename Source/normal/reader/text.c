@@ -1,0 +1,337 @@
+/*
+ * text.c - the human-readable rendering of a report: header, signal and
+ * cause, the crashed thread first with its registers, the other threads,
+ * binary images with build-ids, annotations, breadcrumbs.
+ *
+ * Context: normal (stdio). Control characters and invalid UTF-8 in report
+ * strings are printed as \xNN so a hostile report cannot drive a terminal.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "normal/reader/reader.h"
+
+#define LABEL "%-15s "
+
+/* Prints s, with control bytes and bytes that do not form valid UTF-8
+ * escaped as \xNN. */
+static void tstr(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    while (*p) {
+        unsigned c = *p;
+        size_t k = 1;
+        if (c >= 0x80) {
+            /* Accept well-formed multi-byte sequences (lead + k-1 tails). */
+            k = c >= 0xc2 && c <= 0xdf   ? 2
+                : c >= 0xe0 && c <= 0xef ? 3
+                : c >= 0xf0 && c <= 0xf4 ? 4
+                                         : 0;
+            for (size_t i = 1; i < k; i++)
+                if ((p[i] & 0xc0) != 0x80)
+                    k = 0;
+        }
+        if (c < 0x20 || c == 0x7f || k == 0) {
+            fprintf(f, "\\x%02x", c);
+            p++;
+            continue;
+        }
+        fwrite(p, 1, k, f);
+        p += k;
+    }
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s && s[1] ? s + 1 : path;
+}
+
+static void print_header(FILE *f, const mayday_report *rep)
+{
+    const Mayday__Report *r = rep->pb;
+    const Mayday__Process *p = r->process;
+    const Mayday__Header *h = r->header;
+    char b[200];
+    fputs("mayday crash report\n", f);
+    if (p) {
+        fprintf(f, LABEL, "Process:");
+        tstr(f, p->name ? p->name : "?");
+        fprintf(f, " [%" PRIu32 "]", p->pid);
+        if (p->has_ppid)
+            fprintf(f, ", parent %" PRIu32, p->ppid);
+        fputc('\n', f);
+        if (p->path) {
+            fprintf(f, LABEL, "Path:");
+            tstr(f, p->path);
+            fputc('\n', f);
+        }
+        if (p->n_argv) {
+            fprintf(f, LABEL, "Command line:");
+            for (size_t i = 0; i < p->n_argv; i++) {
+                if (i)
+                    fputc(' ', f);
+                tstr(f, p->argv[i]);
+            }
+            fputc('\n', f);
+        }
+    }
+    if (r->app && (r->app->id || r->app->version)) {
+        fprintf(f, LABEL, "Application:");
+        tstr(f, r->app->id ? r->app->id : "?");
+        fputc(' ', f);
+        tstr(f, r->app->version ? r->app->version : "");
+        fputc('\n', f);
+    }
+    const Mayday__System *s = r->system;
+    if (s) {
+        fprintf(f, LABEL, "OS:");
+        tstr(f, s->os ? s->os : "?");
+        fputc(' ', f);
+        tstr(f, s->release);
+        if (s->version) {
+            fputs(" (", f);
+            tstr(f, s->version);
+            fputc(')', f);
+        }
+        fputc(' ', f);
+        tstr(f, s->machine);
+        if (s->libc) {
+            fputs(", ", f);
+            tstr(f, s->libc);
+        }
+        fputc('\n', f);
+    }
+    if (h && h->has_time_unix_ns) {
+        md_format_time(h->time_unix_ns, b, sizeof(b));
+        fprintf(f, LABEL "%s\n", "Time:", b);
+    }
+    fprintf(f, LABEL "%s\n", "Report ID:", rep->uuid[0] ? rep->uuid : "?");
+    if (h && (h->reporter_version || h->has_handler)) {
+        fprintf(f, LABEL "mayday ", "Reporter:");
+        tstr(f, h->reporter_version ? h->reporter_version : "?");
+        if (h->has_handler)
+            fprintf(f, ", %s", md_handler_name(h->handler));
+        fputc('\n', f);
+    }
+    int n = md_incomplete_reasons(r, b, sizeof(b));
+    fprintf(f, LABEL "%s%s%s\n", "Complete:", n ? "no (" : "yes", n ? b : "",
+            n ? ")" : "");
+    if (h && h->live) {
+        fprintf(f, LABEL, "Live report:");
+        tstr(f, h->reason ? h->reason : "");
+        fputc('\n', f);
+    }
+}
+
+static void print_signal(FILE *f, const mayday_report *rep)
+{
+    const Mayday__Report *r = rep->pb;
+    const Mayday__Signal *s = r->signal;
+    fputc('\n', f);
+    if (s) {
+        fprintf(f, LABEL, "Signal:");
+        if (rep->signal_name[0])
+            tstr(f, rep->signal_name);
+        else
+            fprintf(f, "%" PRIu32, s->number);
+        const char *cn = s->code_name;
+        if (!cn && s->has_code)
+            cn = md_signal_code_name(s->number, s->code);
+        if (cn) {
+            fputs(" (", f);
+            tstr(f, cn);
+            fputc(')', f);
+        } else if (s->has_code) {
+            fprintf(f, " (code %" PRId32 ")", s->code);
+        }
+        if (s->has_address)
+            fprintf(f, " at 0x%016" PRIx64, s->address);
+        fputc('\n', f);
+        if (s->has_sender_pid)
+            fprintf(f, LABEL "pid %" PRIu32 ", uid %" PRIu32 "\n",
+                    "Sent by:", s->sender_pid, s->sender_uid);
+    }
+    const char *c = r->has_cause ? md_cause_text(r->cause) : NULL;
+    if (c)
+        fprintf(f, LABEL "%s\n", "Cause:", c);
+    if (r->abort_message) {
+        fprintf(f, LABEL, "Abort message:");
+        tstr(f, r->abort_message);
+        fputc('\n', f);
+    }
+}
+
+typedef struct md_text {
+    FILE *f;
+    const mayday_report *rep;
+    const mayday_format_options *o;
+    int name_w; /* width of the image name column */
+} md_text;
+
+static void print_frame(md_text *x, const Mayday__Thread *t, size_t fi)
+{
+    FILE *f = x->f;
+    const Mayday__Report *r = x->rep->pb;
+    const Mayday__Frame *fr = t->frames[fi];
+    const Mayday__Image *img = fr->has_image ? r->images[fr->image] : NULL;
+    const char *iname = img ? md_image_short_name(img) : "???";
+    mayday_symbol sym[MD_MAX_SYMBOLS];
+    int ns = md_frame_symbols(x->rep, x->o, t, fi, sym);
+    const char *trust = NULL;
+    if (fr->has_trust && fr->trust == MAYDAY__TRUST__TRUST_SCAN)
+        trust = "scan";
+    else if (fr->has_trust && fr->trust == MAYDAY__TRUST__TRUST_STACK_POINTER)
+        trust = "from sp";
+    else if (fr->has_trust && fr->trust == MAYDAY__TRUST__TRUST_FRAME_POINTER)
+        trust = "fp";
+    for (int k = 0; k < (ns ? ns : 1); k++) {
+        fprintf(f, "#%02zu 0x%016" PRIx64 " ", fi, fr->pc);
+        /* Pad by display columns: count only UTF-8 lead bytes. */
+        tstr(f, iname);
+        int w = 0;
+        for (const char *c = iname; *c; c++)
+            w += ((unsigned char)*c & 0xc0) != 0x80;
+        fprintf(f, "%*s  ", x->name_w > w ? x->name_w - w : 0, "");
+        if (ns && sym[k].function) {
+            tstr(f, sym[k].function);
+            if (k + 1 == ns)
+                fprintf(f, "+0x%" PRIx64, sym[k].offset);
+        } else if (img && fr->has_pc) {
+            tstr(f, iname);
+            fprintf(f, " + 0x%" PRIx64, md_image_rel(img, fr->pc));
+        } else if (ns) {
+            fputs("??", f);
+        }
+        if (ns && sym[k].file) {
+            fputs(" (", f);
+            tstr(f, base_name(sym[k].file));
+            if (sym[k].line)
+                fprintf(f, ":%" PRIu32, sym[k].line);
+            fputc(')', f);
+        }
+        if (ns && k + 1 < ns)
+            fputs(" [inlined]", f);
+        if (trust && k + 1 == (ns ? ns : 1))
+            fprintf(f, " [%s]", trust);
+        fputc('\n', f);
+    }
+}
+
+static void print_thread(md_text *x, size_t ti, int with_regs)
+{
+    FILE *f = x->f;
+    const Mayday__Report *r = x->rep->pb;
+    const Mayday__Thread *t = r->threads[ti];
+    int crashed = r->has_crashed_thread && r->crashed_thread == ti;
+    fprintf(f, "\n%sThread %zu", crashed ? "Crashed: " : "", ti);
+    if (t->has_tid)
+        fprintf(f, " (tid %" PRIu32 ")", t->tid);
+    if (t->name) {
+        fputs(" \"", f);
+        tstr(f, t->name);
+        fputc('"', f);
+    }
+    if (t->has_state && t->state != MAYDAY__THREAD_STATE__THREAD_STATE_CRASHED &&
+        t->state != MAYDAY__THREAD_STATE__THREAD_STATE_SUSPENDED)
+        fprintf(f, " [%s]", md_state_name(t->state));
+    fputs(":\n", f);
+    if (t->note) {
+        fputs("    note: ", f);
+        tstr(f, t->note);
+        fputc('\n', f);
+    }
+    for (size_t fi = 0; fi < t->n_frames; fi++)
+        print_frame(x, t, fi);
+    if (t->frames_capped)
+        fputs("    ... (frame limit reached)\n", f);
+    if (!with_regs || t->n_registers == 0)
+        return;
+    fprintf(f, "\nRegisters of thread %zu:\n", ti);
+    for (size_t i = 0; i < t->n_registers; i++) {
+        const char *nm = r->register_names[i];
+        fputs(i % 3 == 0 ? "  " : "  ", f);
+        size_t w = strlen(nm ? nm : "");
+        fprintf(f, "%*s", w < 6 ? (int)(6 - w) : 0, "");
+        tstr(f, nm);
+        fprintf(f, " 0x%016" PRIx64, t->registers[i]);
+        if (i % 3 == 2 || i + 1 == t->n_registers)
+            fputc('\n', f);
+    }
+}
+
+static void print_images(md_text *x)
+{
+    FILE *f = x->f;
+    const Mayday__Report *r = x->rep->pb;
+    if (r->n_images == 0)
+        return;
+    fputs("\nBinary images:\n", f);
+    for (size_t i = 0; i < r->n_images; i++) {
+        const Mayday__Image *m = r->images[i];
+        char bid[2 * 64 + 1] = "-";
+        if (m->has_build_id && m->build_id.len) {
+            size_t len = m->build_id.len < 64 ? m->build_id.len : 64;
+            md_format_hex(m->build_id.data, len, bid, sizeof(bid));
+        }
+        fprintf(f, "  0x%016" PRIx64 " - 0x%016" PRIx64 " ", m->address,
+                m->address + m->size);
+        const char *nm = md_image_short_name(m);
+        tstr(f, nm);
+        int w = (int)strlen(nm);
+        fprintf(f, "%*s  %-40s ", x->name_w > w ? x->name_w - w : 0, "", bid);
+        tstr(f, m->path ? m->path : "");
+        const char *note = x->o->image_note
+                               ? x->o->image_note(x->o->user_data, x->rep,
+                                                  (uint32_t)i)
+                               : NULL;
+        if (note) {
+            fputs("  (", f);
+            tstr(f, note);
+            fputc(')', f);
+        }
+        fputc('\n', f);
+    }
+}
+
+int md_format_text(const mayday_report *rep, const mayday_format_options *o,
+                   FILE *f)
+{
+    const Mayday__Report *r = rep->pb;
+    md_text x = {.f = f, .rep = rep, .o = o, .name_w = 3};
+    for (size_t i = 0; i < r->n_images; i++) {
+        int w = (int)strlen(md_image_short_name(r->images[i]));
+        if (w > x.name_w)
+            x.name_w = w < 40 ? w : 40;
+    }
+    print_header(f, rep);
+    print_signal(f, rep);
+    if (r->has_crashed_thread)
+        print_thread(&x, r->crashed_thread, 1);
+    for (size_t ti = 0; ti < r->n_threads; ti++)
+        if (!r->has_crashed_thread || ti != r->crashed_thread)
+            print_thread(&x, ti, r->n_threads == 1 && !r->has_crashed_thread);
+    print_images(&x);
+    if (r->n_annotations) {
+        fputs("\nAnnotations:\n", f);
+        for (size_t i = 0; i < r->n_annotations; i++) {
+            fputs("  ", f);
+            tstr(f, r->annotations[i]->key);
+            fputs(" = ", f);
+            tstr(f, r->annotations[i]->value);
+            fputc('\n', f);
+        }
+    }
+    if (r->n_breadcrumbs) {
+        fputs("\nBreadcrumbs (oldest first):\n", f);
+        for (size_t i = 0; i < r->n_breadcrumbs; i++) {
+            char b[64] = "?";
+            if (r->breadcrumbs[i]->has_time_unix_ns)
+                md_format_time(r->breadcrumbs[i]->time_unix_ns, b, sizeof(b));
+            fprintf(f, "  %s  ", b);
+            tstr(f, r->breadcrumbs[i]->message);
+            fputc('\n', f);
+        }
+    }
+    return 0;
+}
