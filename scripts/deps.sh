@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# deps.sh - installs everything mayday needs to build, test and fuzz on
+# Debian 12 (bookworm): compilers, CMake, protobuf-c, libunwind, cmocka,
+# elfutils (libdw, for the CLI's symbolication), clang + libFuzzer runtime,
+# clang-format, gdb, valgrind.
+#
+# Context: developer/CI tool, run as root (or with sudo available).
+# Idempotent and quiet: when every package is already installed (dpkg) it
+# does nothing and touches no network; otherwise it runs `apt-get update`
+# (only if the package lists are missing or older than a day) and
+# `apt-get install --no-install-recommends` of the missing packages.
+# Extra packages: MAYDAY_DEPS_EXTRA="pkg1 pkg2" scripts/deps.sh
+set -euo pipefail
+
+packages=(
+    # build
+    build-essential cmake pkg-config file binutils
+    protobuf-c-compiler libprotobuf-c-dev
+    libunwind-dev
+    # CLI: symbolication (libdw) and the examples' uploader (libcurl)
+    libdw-dev libelf-dev elfutils libcurl4-openssl-dev
+    # tests and tools
+    libcmocka-dev python3 gdb valgrind libc6-dbg
+    # fuzzing (clang -fsanitize=fuzzer needs the compiler-rt libraries,
+    # which clang only recommends) and formatting
+    clang libclang-rt-dev clang-format
+)
+# shellcheck disable=SC2206 # deliberate word splitting of the extra list
+packages+=(${MAYDAY_DEPS_EXTRA:-})
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [[ $status == "install ok installed" ]] || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+    exit 0
+fi
+
+sudo=()
+if ((EUID != 0)); then
+    if command -v sudo >/dev/null 2>&1; then
+        sudo=(sudo)
+    else
+        echo "deps.sh: missing packages (${missing[*]}); run as root" >&2
+        exit 1
+    fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+
+echo "deps.sh: installing ${missing[*]}"
+log=$(mktemp "${TMPDIR:-/tmp}/mayday-deps.XXXXXX")
+trap 'rm -f "$log"' EXIT
+# run CMD...: quiet; prints the output only if CMD fails.
+run() {
+    if ! "${sudo[@]}" "$@" >"$log" 2>&1; then
+        echo "deps.sh: failed: $*" >&2
+        cat "$log" >&2
+        exit 1
+    fi
+}
+lists=/var/lib/apt/lists
+if [[ -z $(find "$lists" -maxdepth 1 -name '*_Packages*' -mtime -1 \
+    2>/dev/null | head -n1) ]]; then
+    run apt-get update -qq
+fi
+run env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends "${missing[@]}"
+echo "deps.sh: done"
