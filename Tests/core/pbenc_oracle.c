@@ -96,11 +96,10 @@ static int sub_ctx(int ctx, uint64_t field)
     return C_NONE;
 }
 
-
 /* Walks a message; recurses into the known submessage fields. Returns 0 if
  * well-formed. `base` is the absolute offset of p[0] in the output. */
 int walk(const uint8_t *p, size_t n, size_t base, int ctx, int depth,
-                wire_stats *st)
+         wire_stats *st)
 {
     size_t i = 0;
     if (depth > st->max_depth)
@@ -154,7 +153,6 @@ int walk(const uint8_t *p, size_t n, size_t base, int ctx, int depth,
 
 /* ----------------------------------------------------- string lists */
 
-
 void add(strlist *l, const char *fmt, ...)
 {
     char tmp[1024];
@@ -202,15 +200,13 @@ void strlist_free(strlist *l)
 /* ------------------------------------------------------------ model */
 
 enum { NT = 4, NF = 20, NI = 3, NSEG = 3, NREG = 9 };
-static const uint64_t edges[] = {0, 1, 127, 128, 300, 16383, 16384,
-                                 0xffffffffu, 1ull << 35, 1ull << 63,
-                                 UINT64_MAX};
+static const uint64_t edges[] = {0,          1,          127,       128,
+                                 300,        16383,      16384,     0xffffffffu,
+                                 1ull << 35, 1ull << 63, UINT64_MAX};
 #define NEDGE (sizeof edges / sizeof edges[0])
 static const int64_t sints[] = {0, -1, 1, -64, 63, INT64_MIN, INT64_MAX};
 static const uint32_t f32s[] = {0, 1, 0x12345678u, UINT32_MAX};
-static const uint64_t f64s[] = {0, 0x0102030405060708u, 1ull << 63,
-                                UINT64_MAX};
-
+static const uint64_t f64s[] = {0, 0x0102030405060708u, 1ull << 63, UINT64_MAX};
 
 void model_init(model *m, size_t pad)
 {
@@ -379,8 +375,7 @@ void flatten_model(const model *m, strlist *l)
     }
     for (int i = 0; i < NI; i++) {
         add(l, "image{");
-        add(l, "image.path=%s",
-            i ? "/lib/x86_64-linux-gnu/libc.so.6" : "/app");
+        add(l, "image.path=%s", i ? "/lib/x86_64-linux-gnu/libc.so.6" : "/app");
         add(l, "image.bias=%llu",
             (unsigned long long)(0x555555554000u * (uint64_t)i));
         add_hex(l, "image.build_id", m->build_id, 20 - (size_t)i);
@@ -559,13 +554,11 @@ void assert_prefix(const strlist *got, const strlist *want)
     assert_true(got->n <= want->n);
     for (size_t i = 0; i < got->n; i++) {
         if (strcmp(got->v[i], want->v[i]) != 0)
-            fail_msg("line %zu: got '%s', want '%s'", i, got->v[i],
-                     want->v[i]);
+            fail_msg("line %zu: got '%s', want '%s'", i, got->v[i], want->v[i]);
     }
 }
 
 /* ------------------------------------------------------ output sinks */
-
 
 void sink_open(sink *s, int file_mode)
 {

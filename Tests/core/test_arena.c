@@ -50,12 +50,11 @@ static void test_map_geometry(void **state)
          * through the safe read, independently of the arena code). */
         unsigned char c;
         assert_int_equal(mds_safe_read(&c, (uintptr_t)a.base, 1), 0);
-        assert_int_equal(
-            mds_safe_read(&c, (uintptr_t)(a.base + a.size - 1), 1), 0);
-        assert_int_not_equal(
-            mds_safe_read(&c, (uintptr_t)(a.base + a.size), 1), 0);
-        assert_int_not_equal(mds_safe_read(&c, (uintptr_t)(a.base - 1), 1),
+        assert_int_equal(mds_safe_read(&c, (uintptr_t)(a.base + a.size - 1), 1),
+                         0);
+        assert_int_not_equal(mds_safe_read(&c, (uintptr_t)(a.base + a.size), 1),
                              0);
+        assert_int_not_equal(mds_safe_read(&c, (uintptr_t)(a.base - 1), 1), 0);
         memset(a.base, 0x5A, a.size); /* whole region writable */
         uintptr_t base = (uintptr_t)a.base;
         mds_arena_unmap(&a);
@@ -184,7 +183,7 @@ static void expect_guard_fault(size_t size, long offset)
 static void test_guard_after(void **state)
 {
     (void)state;
-    expect_guard_fault(page(), (long)page());         /* base + size */
+    expect_guard_fault(page(), (long)page()); /* base + size */
     expect_guard_fault(5 * page(), (long)(5 * page()));
     expect_guard_fault(1, (long)page()); /* size rounds up to one page */
 }

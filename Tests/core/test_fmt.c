@@ -101,8 +101,8 @@ static void test_i64(void **state)
 {
     (void)state;
     char a[32], b[32];
-    static const int64_t edges[] = {INT64_MIN, INT64_MIN + 1, -1, 0, 1,
-                                    INT64_MAX, -10, -9, -1000000000};
+    static const int64_t edges[] = {INT64_MIN, INT64_MIN + 1, -1, 0,          1,
+                                    INT64_MAX, -10,           -9, -1000000000};
     for (size_t i = 0; i < NV + sizeof edges / sizeof edges[0]; i++) {
         int64_t v = i < NV ? (int64_t)vals[i] : edges[i - NV];
         if (i < NV && (i & 1))
@@ -127,8 +127,8 @@ static void test_hex(void **state)
         assert_string_equal(a, b);
         /* Zero padding, every width up to 64 (the documented maximum). */
         int width = (int)(i % 65);
-        want = snprintf(b, sizeof b, "%0*llx", width,
-                        (unsigned long long)vals[i]);
+        want =
+            snprintf(b, sizeof b, "%0*llx", width, (unsigned long long)vals[i]);
         assert_int_equal(mds_fmt_hex(a, sizeof a, vals[i], width),
                          (size_t)want);
         assert_string_equal(a, b);
@@ -142,7 +142,10 @@ static void test_hex(void **state)
 static void test_strlen_strlcpy(void **state)
 {
     (void)state;
-    static const char *strs[] = {"", "a", "ab", "hello world",
+    static const char *strs[] = {"",
+                                 "a",
+                                 "ab",
+                                 "hello world",
                                  "/proc/self/task/12345/comm",
                                  "\xff\x80 high bytes"};
     char d[16];
@@ -167,8 +170,8 @@ static int sign(int x) { return (x > 0) - (x < 0); }
 static void test_strcmp_strncmp(void **state)
 {
     (void)state;
-    static const char *s[] = {"", "a", "b", "ab", "abc", "abd", "abcd",
-                              "A", "\x80", "\xff", "a\xff", "zzz"};
+    static const char *s[] = {"",     "a", "b",    "ab",   "abc",   "abd",
+                              "abcd", "A", "\x80", "\xff", "a\xff", "zzz"};
     size_t n = sizeof s / sizeof s[0];
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < n; j++) {

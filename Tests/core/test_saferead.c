@@ -55,8 +55,7 @@ static void test_valid(void **state)
     unsigned char *m = map_then_none(2);
     for (size_t i = 0; i < 2 * page(); i++)
         m[i] = (unsigned char)(i ^ (i >> 8));
-    assert_int_equal(mds_safe_read(dst, (uintptr_t)(m + page() - 100), 200),
-                     0);
+    assert_int_equal(mds_safe_read(dst, (uintptr_t)(m + page() - 100), 200), 0);
     assert_memory_equal(dst, m + page() - 100, 200);
     munmap(m, 3 * page());
 }
@@ -169,8 +168,8 @@ static void test_str_before_guard(void **state)
     /* No NUL before the PROT_NONE page: error, no fault, dst terminated. */
     memset(edge - 20, 'y', 20);
     dst[0] = 'Z';
-    assert_int_equal(
-        mds_safe_read_str(dst, sizeof dst, (uintptr_t)(edge - 20)), -EFAULT);
+    assert_int_equal(mds_safe_read_str(dst, sizeof dst, (uintptr_t)(edge - 20)),
+                     -EFAULT);
     assert_true(strlen(dst) <= 20);
     /* Exactly fits the cap right at the guard: no read of the guard. */
     assert_int_equal(mds_safe_read_str(dst, 21, (uintptr_t)(edge - 20)), 20);

@@ -193,12 +193,9 @@ static void test_file_calls(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ids),
-        cmocka_unit_test(test_gettid_thread),
-        cmocka_unit_test(test_clock),
-        cmocka_unit_test(test_futex_timeout),
-        cmocka_unit_test(test_futex_wake),
-        cmocka_unit_test(test_random),
+        cmocka_unit_test(test_ids),        cmocka_unit_test(test_gettid_thread),
+        cmocka_unit_test(test_clock),      cmocka_unit_test(test_futex_timeout),
+        cmocka_unit_test(test_futex_wake), cmocka_unit_test(test_random),
         cmocka_unit_test(test_file_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

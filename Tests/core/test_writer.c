@@ -53,8 +53,7 @@ static void wrap_reset(int mode)
     wr.eintr_every = 3;
 }
 
-static long wrapped(int is_p, int fd, const void *buf, size_t len,
-                    int64_t off)
+static long wrapped(int is_p, int fd, const void *buf, size_t len, int64_t off)
 {
     int n = is_p ? ++wr.pcalls : ++wr.calls;
     size_t ask = len;
@@ -345,8 +344,7 @@ static void test_crc32_vectors(void **state)
     assert_int_equal(mds_crc32(0, "123456789", 9), 0xCBF43926u);
     assert_int_equal(mds_crc32(0, "", 0), 0);
     assert_int_equal(crc32(0, (const Bytef *)"123456789", 9), 0xCBF43926u);
-    assert_int_equal(mds_crc32(0, "a", 1),
-                     crc32(0, (const Bytef *)"a", 1));
+    assert_int_equal(mds_crc32(0, "a", 1), crc32(0, (const Bytef *)"a", 1));
     static const char fox[] = "The quick brown fox jumps over the lazy dog";
     assert_int_equal(mds_crc32(0, fox, strlen(fox)), 0x414FA339u);
 
