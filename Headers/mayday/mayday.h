@@ -296,7 +296,8 @@ typedef struct mayday_symbol {
  * file:line inside them), the real function last. 0: nothing known.
  * `context_frame` is 1 when pc came from a register context (the faulting
  * instruction itself) and 0 for return addresses, whose line is looked up
- * at pc - 1. Strings must stay valid until the formatter returns.
+ * at pc - 1. Strings must stay valid until the next call of the callback
+ * (the formatter copies nothing; it prints each frame before the next call).
  */
 typedef int (*mayday_symbolize_fn)(void *user_data,
                                    const mayday_report *report,

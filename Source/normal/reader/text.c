@@ -110,8 +110,11 @@ static void print_header(FILE *f, const mayday_report *rep)
     if (h && (h->reporter_version || h->has_handler)) {
         fprintf(f, LABEL "mayday ", "Reporter:");
         tstr(f, h->reporter_version ? h->reporter_version : "?");
-        if (h->has_handler)
-            fprintf(f, ", %s", md_handler_name(h->handler));
+        if (h->has_handler) {
+            fputs(", ", f);
+            for (const char *c = md_handler_name(h->handler); *c; c++)
+                fputc(*c == '_' ? ' ' : *c, f);
+        }
         fputc('\n', f);
     }
     int n = md_incomplete_reasons(r, b, sizeof(b));
