@@ -4,7 +4,7 @@
  * which takes the loader lock and mutexes), with frame-pointer, [sp] and
  * stack-scan fallbacks.
  *
- * Context: md_walker_init() is normal context (install). mds_walk() is
+ * Context: md_walker_create() is normal context (install). mds_walk() is
  * async-signal-safe and may be called from any thread, for any thread's
  * saved registers (the walked thread must be stopped: suspended, crashed
  * or the caller itself).
@@ -51,5 +51,21 @@ void md_walker_destroy(mds_walker *w);
 int mds_walk(mds_walker *w, const mds_image_table *images,
              const mds_regs *regs, mds_frame *frames, size_t max,
              int *capped);
+
+/* Counters since md_walker_create (for tests and bench/). */
+typedef struct mds_walk_stats {
+    uint64_t walks;
+    uint64_t cfi_steps;   /* unw_step calls */
+    uint64_t cfi_frames, fp_frames, sp_frames, scan_frames;
+    uint64_t mem_lookups; /* line-cache lookups */
+    uint64_t mem_fills;   /* line-cache misses = safe-read syscalls */
+} mds_walk_stats;
+
+/* Async-signal-safe. Drops libunwind's cached unwind rules (it only bumps
+ * a generation counter). mds_walk does it by itself when the image table
+ * differs from the previous walk's. */
+void mds_walker_flush(mds_walker *w);
+/* Async-signal-safe. */
+void mds_walker_get_stats(const mds_walker *w, mds_walk_stats *out);
 
 #endif

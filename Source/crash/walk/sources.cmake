@@ -1,0 +1,12 @@
+# Crash-path walking: image list (link_map) and stack walker (libunwind
+# remote API + fallbacks). The *_init/*_create files run only at install
+# and go to the normal-context object set, so that the crash-path object
+# set (mayday_crash, checked by nm) does not reference readlink/getcontext
+# or libunwind's address-space constructor.
+list(APPEND MDS_CRASH_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/images.c
+  ${CMAKE_CURRENT_LIST_DIR}/memcache.c
+  ${CMAKE_CURRENT_LIST_DIR}/unwind.c)
+list(APPEND MD_NORMAL_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/images_init.c
+  ${CMAKE_CURRENT_LIST_DIR}/walker_create.c)

@@ -1,0 +1,567 @@
+/*
+ * unwind.c - walking a stopped thread's stack (see unwind.h).
+ *
+ * Context: crash path, async-signal-safe: no malloc, no stdio, no pthread
+ * locks of ours, no dynamic-linker calls, no errno; memory is read only
+ * through mds_safe_read (via the walker's line cache). The install half
+ * (md_walker_create/destroy) is walker_create.c.
+ *
+ * Strategy, per frame, first that works:
+ *   1. CFI: libunwind's REMOTE API on our own address space, with our own
+ *      accessors (memory = safe reads through a line cache, registers =
+ *      the saved mds_regs, unwind tables = each image's .eh_frame_hdr from
+ *      our image table). Its local path (unw_init_local, unw_backtrace)
+ *      calls dl_iterate_phdr and is never used here.
+ *   2. [sp] as the return address, for frame 0 only, when its pc is 0 or
+ *      outside every executable segment (a call through a bad pointer).
+ *   3. Frame pointer: [rbp] is the caller's rbp, [rbp+8] the return
+ *      address.
+ *   4. Scan: the first word above sp that points just after a call
+ *      instruction in an executable segment (low trust).
+ * Termination: at most max (and MDS_WALK_HARD_CAP) frames; every frame's
+ * sp must be strictly above the previous one and within MDS_WALK_MAX_SPAN
+ * of the walk's base (a signal frame may switch stacks at most
+ * MDS_WALK_MAX_SWITCHES times); every step reads a bounded amount.
+ *
+ * Locks inside libunwind 1.6 (see docs/stack-walking.md): a CFI step takes
+ * the address space's rs-cache mutex (ours, private) and the library's
+ * mempool mutexes; a re-entered walker (a crash during a walk on the same
+ * thread) therefore never calls libunwind again.
+ */
+#include "crash/walk/unwind.h"
+#include "crash/core/sys.h"
+#include "crash/walk/memcache.h"
+#include "crash/walk/walk_internal.h"
+#include "mayday/mayday.h"
+
+#include <elf.h>
+#include <libunwind.h>
+#include <string.h>
+
+#include "crash/core/poison.h"
+/* Also the symbols libunwind's local-unwinding macros expand to. */
+#pragma GCC poison _Ux86_64_init_local _Ux86_64_init_local2
+#pragma GCC poison _ULx86_64_init_local _ULx86_64_init_local2
+#pragma GCC poison _Ux86_64_getcontext unw_init_local2
+
+/* ------------------------------------------------ libunwind version shim */
+
+#if (UNW_VERSION_MAJOR > 1 ||                                                 \
+     (UNW_VERSION_MAJOR == 1 && UNW_VERSION_MINOR >= 7)) &&                   \
+    !defined(MDS_UNW_FORCE_SEARCH_TABLE)
+#define MDS_UNW_IN_RANGE 1
+#else
+#define MDS_UNW_IN_RANGE 0
+/* Exported by libunwind 1.6 (libunwind-generic) but not declared in its
+ * headers: binary-search an .eh_frame_hdr table described by di
+ * (UNW_INFO_FORMAT_REMOTE_TABLE: table_data = first entry, table_len =
+ * entries * 8 / sizeof(unw_word_t), segbase = .eh_frame_hdr address). */
+extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as,
+                                              unw_word_t ip,
+                                              unw_dyn_info_t *di,
+                                              unw_proc_info_t *pi,
+                                              int need_unwind_info,
+                                              void *arg);
+#endif
+
+#define MDS_WALK_HARD_CAP 4096
+#define MDS_WALK_MAX_SPAN (64ull << 20)
+#define MDS_WALK_MAX_SWITCHES 2
+#define MDS_SCAN_WORDS_CTX 2048 /* words scanned above frame 0's sp */
+#define MDS_SCAN_WORDS 512      /* words scanned above other frames' sp */
+
+/* ------------------------------------------------------- accessors */
+
+static int acc_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val,
+                   int write, void *arg)
+{
+    (void)as;
+    mds_walker *w = arg;
+    if (write)
+        return -UNW_EREADONLYREG;
+    uintptr_t v;
+    if (mds_memcache_word(&w->cache, (uintptr_t)addr, &v) < 0)
+        return -UNW_EINVAL;
+    *val = v;
+    return 0;
+}
+
+static int unw_to_mds(unw_regnum_t r)
+{
+    static const signed char map[UNW_X86_64_RIP + 1] = {
+        MDS_REG_RAX, MDS_REG_RDX, MDS_REG_RCX, MDS_REG_RBX,
+        MDS_REG_RSI, MDS_REG_RDI, MDS_REG_RBP, MDS_REG_RSP,
+        MDS_REG_R8,  MDS_REG_R9,  MDS_REG_R10, MDS_REG_R11,
+        MDS_REG_R12, MDS_REG_R13, MDS_REG_R14, MDS_REG_R15,
+        MDS_REG_RIP};
+    if (r < 0 || r > UNW_X86_64_RIP)
+        return -1;
+    return map[r];
+}
+
+static int acc_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val,
+                   int write, void *arg)
+{
+    (void)as;
+    mds_walker *w = arg;
+    int i = unw_to_mds(reg);
+    if (write)
+        return -UNW_EREADONLYREG;
+    if (i < 0 || !(w->cur.valid & (1ull << i)))
+        return -UNW_EBADREG;
+    *val = w->cur.v[i];
+    return 0;
+}
+
+static int acc_fpreg(unw_addr_space_t as, unw_regnum_t reg,
+                     unw_fpreg_t *val, int write, void *arg)
+{
+    (void)as, (void)reg, (void)val, (void)write, (void)arg;
+    return -UNW_EBADREG;
+}
+
+static int acc_resume(unw_addr_space_t as, unw_cursor_t *c, void *arg)
+{
+    (void)as, (void)c, (void)arg;
+    return -UNW_EINVAL;
+}
+
+static int acc_proc_name(unw_addr_space_t as, unw_word_t addr, char *buf,
+                         size_t len, unw_word_t *off, void *arg)
+{
+    (void)as, (void)addr, (void)buf, (void)len, (void)off, (void)arg;
+    return -UNW_ENOINFO;
+}
+
+static int acc_dyn_list(unw_addr_space_t as, unw_word_t *addr, void *arg)
+{
+    (void)as, (void)addr, (void)arg;
+    return -UNW_ENOINFO;
+}
+
+static void acc_put_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)
+{
+    /* libunwind frees table-format unwind info itself (its mempool). */
+    (void)as, (void)pi, (void)arg;
+}
+
+/* Decodes one DW_EH_PE-encoded value of .eh_frame_hdr at *addr. */
+static int read_encoded(mds_walker *w, uintptr_t *addr, uint8_t enc,
+                        uintptr_t datarel, uintptr_t *out)
+{
+    uintptr_t start = *addr, v = 0;
+    union {
+        uint16_t u16;
+        int16_t s16;
+        uint32_t u32;
+        int32_t s32;
+        uint64_t u64;
+    } u;
+    size_t len;
+    switch (enc & 0x0f) {
+    case 0x00: case 0x04: case 0x0c: len = 8; break; /* absptr, data8 */
+    case 0x02: case 0x0a: len = 2; break;
+    case 0x03: case 0x0b: len = 4; break;
+    default: return -1;
+    }
+    if (mds_memcache_read(&w->cache, &u, start, len) < 0)
+        return -1;
+    switch (enc & 0x0f) {
+    case 0x02: v = u.u16; break;
+    case 0x0a: v = (uintptr_t)(intptr_t)u.s16; break;
+    case 0x03: v = u.u32; break;
+    case 0x0b: v = (uintptr_t)(intptr_t)u.s32; break;
+    default: v = (uintptr_t)u.u64; break;
+    }
+    switch (enc & 0x70) {
+    case 0x00: break;
+    case 0x10: v += start; break;   /* pcrel */
+    case 0x30: v += datarel; break; /* datarel */
+    default: return -1;
+    }
+    if (enc & 0x80) /* indirect: not used in .eh_frame_hdr headers */
+        return -1;
+    *addr = start + len;
+    *out = v;
+    return 0;
+}
+
+/* Parses img's .eh_frame_hdr header (memoised for the last image). */
+static int eh_table(mds_walker *w, int idx, const mds_image *img)
+{
+    if (w->eh_img == idx)
+        return w->eh_count ? 0 : -1;
+    w->eh_img = idx;
+    w->eh_count = 0;
+    uint8_t h[4]; /* version, eh_frame_ptr_enc, fde_count_enc, table_enc */
+    uintptr_t hdr = img->eh_frame_hdr, a = hdr + 4, ptr, count;
+    if (mds_memcache_read(&w->cache, h, hdr, 4) < 0 || h[0] != 1)
+        return -1;
+    if (h[3] != 0x3b) /* DW_EH_PE_datarel | DW_EH_PE_sdata4 */
+        return -1;
+    if (read_encoded(w, &a, h[1], hdr, &ptr) < 0 ||
+        read_encoded(w, &a, h[2], hdr, &count) < 0)
+        return -1;
+    if (count == 0 || (img->eh_frame_hdr_len &&
+                       count > (img->eh_frame_hdr_len - (a - hdr)) / 8))
+        return -1;
+    w->eh_table = a;
+    w->eh_count = count;
+    return 0;
+}
+
+/* The one place that differs between libunwind versions. */
+static int search_table(mds_walker *w, const mds_image *img, int idx,
+                        unw_word_t ip, unw_proc_info_t *pi, int need)
+{
+#if MDS_UNW_IN_RANGE
+    (void)idx;
+    return unw_get_proc_info_in_range(
+        img->start, img->end, img->eh_frame_hdr, img->eh_frame_hdr_len, 0,
+        0, w->as, ip, pi, need, w);
+#else
+    if (eh_table(w, idx, img) < 0)
+        return -UNW_ENOINFO;
+    unw_dyn_info_t di;
+    memset(&di, 0, sizeof(di));
+    di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+    di.start_ip = img->start;
+    di.end_ip = img->end;
+    di.gp = 0;
+    di.u.rti.name_ptr = 0;
+    di.u.rti.segbase = img->eh_frame_hdr;
+    di.u.rti.table_data = w->eh_table;
+    di.u.rti.table_len = w->eh_count * 8 / sizeof(unw_word_t);
+    return _Ux86_64_dwarf_search_unwind_table(w->as, ip, &di, pi, need, w);
+#endif
+}
+
+static int acc_find_proc_info(unw_addr_space_t as, unw_word_t ip,
+                              unw_proc_info_t *pi, int need, void *arg)
+{
+    (void)as;
+    mds_walker *w = arg;
+    int idx = mds_images_find(w->images, (uintptr_t)ip);
+    if (idx < 0 || !w->images->images[idx].eh_frame_hdr) {
+        w->fpi_fail = 1;
+        return -UNW_ENOINFO;
+    }
+    const mds_image *img = &w->images->images[idx];
+    if (ip < img->start || ip >= img->end) {
+        w->fpi_fail = 1;
+        return -UNW_ENOINFO;
+    }
+    int r = search_table(w, img, idx, ip, pi, need);
+    if (r < 0)
+        w->fpi_fail = 1;
+    return r;
+}
+
+unw_accessors_t mds_walk_accessors = {
+    .find_proc_info = acc_find_proc_info,
+    .put_unwind_info = acc_put_info,
+    .get_dyn_info_list_addr = acc_dyn_list,
+    .access_mem = acc_mem,
+    .access_reg = acc_reg,
+    .access_fpreg = acc_fpreg,
+    .resume = acc_resume,
+    .get_proc_name = acc_proc_name,
+};
+
+/* ------------------------------------------------------- heuristics */
+
+/* 1 if addr is inside an executable segment and the bytes before it
+ * decode as a call (E8 rel32, or FF /2 in any addressing form). */
+static int is_call_site(mds_walker *w, mds_memcache *mc, uintptr_t ra)
+{
+    if (!mds_images_is_exec(w->images, ra) ||
+        !mds_images_is_exec(w->images, ra - 7))
+        return 0;
+    uint8_t b[8]; /* b[i] = byte at ra - 8 + i */
+    if (mds_memcache_read(mc, b, ra - 8, 8) < 0)
+        return 0;
+    if (b[3] == 0xe8)
+        return 1;
+    for (int k = 2; k <= 7; k++) {
+        if (b[8 - k] != 0xff)
+            continue;
+        uint8_t m = b[8 - k + 1];
+        int mod = m >> 6, reg = (m >> 3) & 7, rm = m & 7;
+        if (reg != 2)
+            continue;
+        int len = 2;
+        if (mod == 1)
+            len += 1;
+        else if (mod == 2)
+            len += 4;
+        else if (mod == 0 && rm == 5)
+            len += 4; /* rip-relative */
+        if (mod != 3 && rm == 4) {
+            if (k < 3)
+                continue;
+            len += 1; /* SIB */
+            if (mod == 0 && (b[8 - k + 2] & 7) == 5)
+                len += 4;
+        }
+        if (len == k)
+            return 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------- the walk */
+
+typedef struct frame_state {
+    uintptr_t pc, sp, fp;
+    int fp_valid;
+} frame_state;
+
+static uint64_t table_signature(const mds_image_table *t)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < t->count; i++) {
+        const mds_image *img = &t->images[i];
+        h = (h ^ img->start) * 1099511628211ull;
+        h = (h ^ img->end) * 1099511628211ull;
+        for (uint32_t b = 0; b < img->build_id_len; b++)
+            h = (h ^ img->build_id[b]) * 1099511628211ull;
+    }
+    return h;
+}
+
+/* Positions the libunwind cursor at s (pc_adj: pc - 1 for return
+ * addresses so the lookup hits the call site). */
+static int cursor_init(mds_walker *w, const frame_state *s, uintptr_t pc_adj,
+                       const mds_regs *full)
+{
+    if (full) {
+        w->cur = *full;
+    } else {
+        memset(&w->cur, 0, sizeof(w->cur));
+        w->cur.v[MDS_REG_RIP] = pc_adj;
+        w->cur.v[MDS_REG_RSP] = s->sp;
+        w->cur.valid = (1ull << MDS_REG_RIP) | (1ull << MDS_REG_RSP);
+        if (s->fp_valid) {
+            w->cur.v[MDS_REG_RBP] = s->fp;
+            w->cur.valid |= 1ull << MDS_REG_RBP;
+        }
+    }
+    return unw_init_remote(&w->cursor, w->as, w) == 0 ? 0 : -1;
+}
+
+/* One CFI step from the cursor. 1: next found, 0: outermost frame, -1:
+ * failed (the caller falls back). */
+static int step_cfi(mds_walker *w, const frame_state *cur, frame_state *nx,
+                    int *switched)
+{
+    int from_signal = unw_is_signal_frame(&w->cursor) > 0;
+    w->fpi_fail = 0;
+    w->stats.cfi_steps++;
+    int r = unw_step(&w->cursor);
+    if (r == 0 && !w->fpi_fail)
+        return 0;
+    if (r <= 0 || w->fpi_fail)
+        return -1; /* libunwind failed, or guessed without our tables */
+    unw_word_t ip, sp, fp;
+    if (unw_get_reg(&w->cursor, UNW_REG_IP, &ip) < 0 ||
+        unw_get_reg(&w->cursor, UNW_REG_SP, &sp) < 0)
+        return -1;
+    nx->pc = ip;
+    nx->sp = sp;
+    nx->fp_valid = unw_get_reg(&w->cursor, UNW_X86_64_RBP, &fp) == 0;
+    nx->fp = nx->fp_valid ? fp : 0;
+    *switched = 0;
+    if (nx->sp <= cur->sp) {
+        if (!from_signal)
+            return -1;
+        *switched = 1; /* a signal frame may lead to another stack */
+    }
+    if (!mds_images_is_exec(w->images, nx->pc))
+        return -1;
+    return 1;
+}
+
+static int step_fp(mds_walker *w, mds_memcache *mc, const frame_state *cur,
+                   frame_state *nx)
+{
+    uintptr_t fp = cur->fp, saved[2];
+    if (!cur->fp_valid || (fp & 7) || fp < cur->sp ||
+        fp - cur->sp > MDS_WALK_MAX_SPAN)
+        return -1;
+    if (mds_memcache_read(mc, saved, fp, sizeof(saved)) < 0)
+        return -1;
+    if (!mds_images_is_exec(w->images, saved[1]))
+        return -1;
+    nx->pc = saved[1];
+    nx->sp = fp + 16;
+    nx->fp = saved[0];
+    nx->fp_valid = 1;
+    return 1;
+}
+
+static int step_scan(mds_walker *w, mds_memcache *mc, const frame_state *cur,
+                     int words, frame_state *nx)
+{
+    uintptr_t a = (cur->sp + 7) & ~(uintptr_t)7;
+    for (int i = 0; i < words; i++, a += 8) {
+        uintptr_t v;
+        if (mds_memcache_word(mc, a, &v) < 0)
+            return -1; /* the end of readable stack */
+        if (v >= 4096 && is_call_site(w, mc, v)) {
+            nx->pc = v;
+            nx->sp = a + 8;
+            nx->fp = cur->fp;
+            nx->fp_valid = cur->fp_valid;
+            return 1;
+        }
+    }
+    return -1;
+}
+
+/*
+ * The walk proper. use_lu: libunwind may be used; mc: the line cache or
+ * NULL (direct safe reads, for a re-entered walker).
+ */
+static int walk(mds_walker *w, int use_lu, mds_memcache *mc,
+                const mds_regs *regs, mds_frame *frames, size_t max,
+                int *capped)
+{
+    if (!(regs->valid & (1ull << MDS_REG_PC)) ||
+        !(regs->valid & (1ull << MDS_REG_SP)))
+        return MAYDAY_EINVAL;
+    if (max == 0)
+        return 0;
+    if (max > MDS_WALK_HARD_CAP)
+        max = MDS_WALK_HARD_CAP;
+
+    frame_state cur = {regs->v[MDS_REG_PC], regs->v[MDS_REG_SP],
+                       regs->v[MDS_REG_FP],
+                       (regs->valid & (1ull << MDS_REG_FP)) != 0};
+    frames[0].pc = cur.pc;
+    frames[0].sp = cur.sp;
+    frames[0].image = mds_images_find(w->images, cur.pc);
+    frames[0].trust = MDS_TRUST_CONTEXT;
+    size_t n = 1;
+    uintptr_t base = cur.sp;
+    int switches = 0;
+    int lu_ok = use_lu && cursor_init(w, &cur, cur.pc, regs) == 0;
+
+    for (;;) {
+        frame_state nx = {0, 0, 0, 0};
+        int trust = 0, switched = 0;
+        if (n == 1 && (cur.pc < 4096 ||
+                       !mds_images_is_exec(w->images, cur.pc))) {
+            uintptr_t ra;
+            if (mds_memcache_word(mc, cur.sp, &ra) == 0 &&
+                is_call_site(w, mc, ra)) {
+                nx = (frame_state){ra, cur.sp + 8, cur.fp, cur.fp_valid};
+                trust = MDS_TRUST_STACK_POINTER;
+            }
+        }
+        if (!trust && lu_ok) {
+            int r = step_cfi(w, &cur, &nx, &switched);
+            if (r == 0)
+                break; /* CFI says this is the outermost frame */
+            if (r > 0) {
+                if (switched && switches >= MDS_WALK_MAX_SWITCHES)
+                    break;
+                trust = MDS_TRUST_CFI;
+            }
+        }
+        if (!trust && step_fp(w, mc, &cur, &nx) > 0)
+            trust = MDS_TRUST_FRAME_POINTER;
+        if (!trust &&
+            step_scan(w, mc, &cur,
+                      n == 1 ? MDS_SCAN_WORDS_CTX : MDS_SCAN_WORDS,
+                      &nx) > 0)
+            trust = MDS_TRUST_SCAN;
+        if (!trust)
+            break;
+        if (switched) {
+            switches++;
+            base = nx.sp;
+        } else if (nx.sp <= cur.sp) {
+            break;
+        }
+        if (nx.sp - base > MDS_WALK_MAX_SPAN)
+            break;
+        if (n >= max) {
+            if (capped)
+                *capped = 1;
+            break;
+        }
+        frames[n].pc = nx.pc;
+        frames[n].sp = nx.sp;
+        frames[n].image = mds_images_find(w->images, nx.pc - 1);
+        frames[n].trust = (uint8_t)trust;
+        n++;
+        switch (trust) {
+        case MDS_TRUST_CFI: w->stats.cfi_frames++; break;
+        case MDS_TRUST_FRAME_POINTER: w->stats.fp_frames++; break;
+        case MDS_TRUST_STACK_POINTER: w->stats.sp_frames++; break;
+        default: w->stats.scan_frames++; break;
+        }
+        if (trust != MDS_TRUST_CFI && use_lu)
+            lu_ok = cursor_init(w, &nx, nx.pc - 1, NULL) == 0;
+        cur = nx;
+    }
+    return (int)n;
+}
+
+int mds_walk(mds_walker *w, const mds_image_table *images,
+             const mds_regs *regs, mds_frame *frames, size_t max,
+             int *capped)
+{
+    if (!w || !images || !regs || !frames)
+        return MAYDAY_EINVAL;
+    if (capped)
+        *capped = 0;
+    int tid = (int)mds_gettid();
+    int prev = __atomic_exchange_n(&w->busy_tid, tid, __ATOMIC_ACQUIRE);
+    if (prev != 0) {
+        /* Re-entered (a crash inside a walk on this thread) or used by two
+         * threads at once: walk without libunwind and without the shared
+         * cache; a same-thread re-entry may have left libunwind's mutexes
+         * held, so it is never used again. */
+        if (prev == tid)
+            w->lu_poisoned = 1;
+        __atomic_store_n(&w->busy_tid, prev, __ATOMIC_RELEASE);
+        const mds_image_table *saved = w->images;
+        w->images = images;
+        int n = walk(w, 0, NULL, regs, frames, max, capped);
+        w->images = saved;
+        return n;
+    }
+    w->images = images;
+    w->eh_img = -1;
+    mds_memcache_reset(&w->cache);
+    uint64_t sig = table_signature(images);
+    if (sig != w->images_sig) {
+        /* Images changed since the cache was filled: a cached rule could
+         * belong to a library that is gone. Flushing only bumps a counter
+         * in libunwind (no allocation). */
+        if (w->as)
+            unw_flush_cache(w->as, 0, 0);
+        w->images_sig = sig;
+    }
+    int use_lu = w->as && !w->lu_poisoned;
+    int n = walk(w, use_lu, &w->cache, regs, frames, max, capped);
+    w->stats.walks++;
+    w->stats.mem_fills = w->cache.fills;
+    w->stats.mem_lookups = w->cache.lookups;
+    __atomic_store_n(&w->busy_tid, 0, __ATOMIC_RELEASE);
+    return n;
+}
+
+void mds_walker_flush(mds_walker *w)
+{
+    if (w && w->as)
+        unw_flush_cache(w->as, 0, 0);
+}
+
+void mds_walker_get_stats(const mds_walker *w, mds_walk_stats *out)
+{
+    if (w && out)
+        *out = w->stats;
+}
+
