@@ -55,8 +55,8 @@ static void usage(FILE *f)
 
 static int usage_error(const char *msg, const char *arg)
 {
-    fprintf(stderr, "mayday: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
-    fputs("Try 'mayday --help'.\n", stderr);
+    fprintf(stderr, "mayday: %s%s%s (try 'mayday --help')\n", msg,
+            arg ? ": " : "", arg ? arg : "");
     return EXIT_USAGE;
 }
 
