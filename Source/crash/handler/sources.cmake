@@ -1,0 +1,9 @@
+# Crash path: signal handler, exception thread, suspension, report writer.
+list(APPEND MDS_CRASH_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/state.c
+  ${CMAKE_CURRENT_LIST_DIR}/procfs.c
+  ${CMAKE_CURRENT_LIST_DIR}/cause.c
+  ${CMAKE_CURRENT_LIST_DIR}/annot.c
+  ${CMAKE_CURRENT_LIST_DIR}/suspend.c
+  ${CMAKE_CURRENT_LIST_DIR}/report.c
+  ${CMAKE_CURRENT_LIST_DIR}/handler.c)

@@ -1,0 +1,358 @@
+/*
+ * install.c - mayday_install(), mayday_uninstall(),
+ * mayday_write_live_report().
+ *
+ * Context: normal. Everything the crash path will need is prepared here:
+ * config copy, report directory, static facts, guard-paged work areas, the
+ * walker, the exception thread, the signal handlers, and altstacks for the
+ * threads that already exist.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "crash/core/arena.h"
+#include "crash/core/fmt.h"
+#include "crash/core/sys.h"
+#include "crash/handler/handler.h"
+#include "crash/handler/procfs.h"
+#include "crash/handler/report.h"
+#include "crash/handler/state.h"
+#include "crash/handler/suspend.h"
+#include "normal/common/config.h"
+#include "normal/install/install.h"
+
+#define EXC_STACK (256 * 1024)
+
+static const int crash_signals[MDS_NSIGNALS] = {
+    SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+
+static pthread_t exc_thread;
+static void *exc_stack_map;
+static size_t exc_stack_len;
+static char live_reason[256];
+
+static int errno_to_md(int e)
+{
+    switch (e) {
+    case ENOENT: return MAYDAY_ENOENT;
+    case EACCES: case EPERM: case EROFS: return MAYDAY_EACCES;
+    case ENOTDIR: return MAYDAY_ENOTDIR;
+    case ENOSPC: return MAYDAY_ENOSPC;
+    case ENOMEM: return MAYDAY_ENOMEM;
+    default: return MAYDAY_ESYS;
+    }
+}
+
+/* mkdir -p with mode 0700 for what we create. */
+static int make_dirs(const char *dir)
+{
+    char tmp[MDS_PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+            return errno_to_md(errno);
+        *p = '/';
+    }
+    if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+        return errno_to_md(errno);
+    struct stat st;
+    if (stat(tmp, &st) < 0)
+        return errno_to_md(errno);
+    if (!S_ISDIR(st.st_mode))
+        return MAYDAY_ENOTDIR;
+    if (access(tmp, W_OK | X_OK) < 0)
+        return MAYDAY_EACCES;
+    return 0;
+}
+
+static int work_init(mds_work *w)
+{
+    size_t n_img = MDS_MAX_IMAGES * sizeof(mds_image);
+    size_t n_frames = mds_g.cfg.max_frames * sizeof(mds_frame);
+    size_t total = n_img + MDS_IMAGE_POOL + n_frames + MDS_WRITE_BUF +
+                   MDS_PATH_MAX + 4 * 64;
+    int r = mds_arena_map(&w->arena, total);
+    if (r < 0)
+        return MAYDAY_ENOMEM;
+    w->images.images = mds_arena_alloc(&w->arena, n_img, 64);
+    w->images.cap = MDS_MAX_IMAGES;
+    w->images.pool = mds_arena_alloc(&w->arena, MDS_IMAGE_POOL, 64);
+    w->images.pool_cap = MDS_IMAGE_POOL;
+    w->frames = mds_arena_alloc(&w->arena, n_frames, 64);
+    w->wbuf = mds_arena_alloc(&w->arena, MDS_WRITE_BUF, 64);
+    w->scratch = mds_arena_alloc(&w->arena, MDS_PATH_MAX, 64);
+    w->walker = md_walker_create();
+    if (!w->walker)
+        return MAYDAY_ENOMEM;
+    return 0;
+}
+
+static void work_free(mds_work *w)
+{
+    if (w->walker)
+        md_walker_destroy(w->walker);
+    mds_arena_unmap(&w->arena);
+    memset(w, 0, sizeof *w);
+}
+
+static int pick_suspend_signal(void)
+{
+    /* A real-time signal nobody handles, from the top: glibc and most
+     * runtimes take them from SIGRTMIN up. */
+    for (int s = SIGRTMAX; s > SIGRTMIN + 2; s--) {
+        struct sigaction sa;
+        if (sigaction(s, 0, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO) &&
+            sa.sa_handler == SIG_DFL)
+            return s;
+    }
+    return -1;
+}
+
+static int start_exception_thread(void)
+{
+    size_t pg = mds_page_size();
+    exc_stack_len = EXC_STACK + pg;
+    exc_stack_map = mmap(0, exc_stack_len, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (exc_stack_map == MAP_FAILED)
+        return MAYDAY_ENOMEM;
+    mprotect(exc_stack_map, pg, PROT_NONE); /* guard below the stack */
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setstack(&a, (char *)exc_stack_map + pg, EXC_STACK);
+    /* The thread inherits this mask: it must never run app signal
+     * handlers nor the suspend handler; crash signals stay open so a bug
+     * in it is still caught. */
+    sigset_t all, old;
+    sigfillset(&all);
+    for (int i = 0; i < MDS_NSIGNALS; i++)
+        sigdelset(&all, crash_signals[i]);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int r = md_real_pthread_create(&exc_thread, &a, mds_exc_main, 0);
+    pthread_sigmask(SIG_SETMASK, &old, 0);
+    pthread_attr_destroy(&a);
+    if (r != 0) {
+        munmap(exc_stack_map, exc_stack_len);
+        exc_stack_map = 0;
+        return MAYDAY_ESYS;
+    }
+    pthread_setname_np(exc_thread, "mayday-exc");
+    uint64_t deadline = mds_now_ns() + 2000000000ull;
+    while (!__atomic_load_n(&mds_g.exc_tid, __ATOMIC_ACQUIRE) &&
+           mds_now_ns() < deadline)
+        mds_futex_wait(&mds_g.exc_tid, 0, 10000000ull);
+    return mds_g.exc_tid ? 0 : MAYDAY_ETIMEDOUT;
+}
+
+static void stop_exception_thread(void)
+{
+    if (!exc_stack_map)
+        return;
+    __atomic_store_n(&mds_g.exc_stop, 1, __ATOMIC_RELEASE);
+    __atomic_fetch_add(&mds_g.req_seq, 1, __ATOMIC_ACQ_REL);
+    mds_futex_wake(&mds_g.req_seq, 1);
+    pthread_join(exc_thread, 0);
+    munmap(exc_stack_map, exc_stack_len);
+    exc_stack_map = 0;
+    mds_g.exc_stop = 0;
+}
+
+static int altstack_one(uint32_t tid, void *ctx)
+{
+    uint32_t *sent = ctx;
+    if (tid == (uint32_t)mds_gettid() || tid == mds_g.exc_tid)
+        return 0;
+    if (mds_tgkill(mds_g.self_pid, (int)tid, mds_g.suspend_signo) == 0)
+        (*sent)++;
+    return 0;
+}
+
+/* Threads that exist now get an altstack from their own signal handler
+ * (the only way to run code on another thread). */
+static void altstack_existing_threads(void)
+{
+    char buf[4096];
+    uint32_t sent = 0;
+    __atomic_store_n(&mds_g.altstack_acks, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&mds_g.suspend_mode, MDS_SUSPEND_ALTSTACK,
+                     __ATOMIC_RELEASE);
+    mds_for_each_thread(buf, sizeof buf, altstack_one, &sent);
+    uint64_t deadline = mds_now_ns() + 500000000ull;
+    for (;;) {
+        uint32_t n = __atomic_load_n(&mds_g.altstack_acks, __ATOMIC_ACQUIRE);
+        if (n >= sent || mds_now_ns() >= deadline)
+            break;
+        mds_futex_wait(&mds_g.altstack_acks, n, 10000000ull);
+    }
+    __atomic_store_n(&mds_g.suspend_mode, MDS_SUSPEND_NONE, __ATOMIC_RELEASE);
+}
+
+static void teardown(void)
+{
+    stop_exception_thread();
+    for (int i = 0; i < MDS_NSIGNALS; i++) {
+        if (mds_g.signals[i])
+            sigaction(mds_g.signals[i], &mds_g.prev[i], 0);
+    }
+    if (mds_g.suspend_signo > 0)
+        sigaction(mds_g.suspend_signo, &mds_g.prev_suspend, 0);
+    work_free(&mds_g.work_exc);
+    work_free(&mds_g.work_sig);
+    mds_arena_unmap(&mds_g.slot_arena);
+    memset(&mds_g, 0, sizeof mds_g);
+}
+
+static volatile uint32_t install_busy;
+
+int mayday_install(const mayday_config *user_cfg)
+{
+    uint32_t zero = 0;
+    if (!__atomic_compare_exchange_n(&install_busy, &zero, 1, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return MAYDAY_EBUSY;
+    int r = MAYDAY_EALREADY;
+    if (mds_g.installed)
+        goto out;
+    mayday_config cfg;
+    if ((r = md_config_copy(&cfg, user_cfg)) < 0 ||
+        (r = md_config_validate(&cfg)) < 0)
+        goto out;
+    if ((r = make_dirs(cfg.report_dir)) < 0)
+        goto out;
+
+    memset(&mds_g, 0, sizeof mds_g);
+    mds_g.cfg = cfg;
+    mds_g.self_pid = getpid();
+    if (!realpath(cfg.report_dir, mds_g.info.report_dir)) {
+        r = errno_to_md(errno);
+        goto out;
+    }
+    mds_g.cfg.report_dir = mds_g.info.report_dir;
+    snprintf(mds_g.info.app_id, sizeof mds_g.info.app_id, "%s",
+             cfg.app_id ? cfg.app_id : "");
+    snprintf(mds_g.info.app_version, sizeof mds_g.info.app_version, "%s",
+             cfg.app_version ? cfg.app_version : "");
+    mds_g.cfg.app_id = mds_g.info.app_id;
+    mds_g.cfg.app_version = mds_g.info.app_version;
+    md_prune_reports(mds_g.info.report_dir, cfg.max_reports);
+    md_collect_static_info();
+    mds_page_size();
+
+    long ss = sysconf(_SC_SIGSTKSZ);
+    size_t want = ss > 65536 ? (size_t)ss : 65536;
+    size_t pg = mds_page_size();
+    mds_altstack_size = (want + pg - 1) & ~(pg - 1);
+
+    if ((r = md_images_init()) < 0)
+        goto fail;
+    if ((r = work_init(&mds_g.work_exc)) < 0 ||
+        (r = work_init(&mds_g.work_sig)) < 0)
+        goto fail;
+    /* Warm the image reader once so the crash path finds nothing lazy. */
+    mds_images_capture(&mds_g.work_exc.images);
+    if (mds_arena_map(&mds_g.slot_arena,
+                      (size_t)cfg.max_threads * sizeof(mds_slot)) < 0) {
+        r = MAYDAY_ENOMEM;
+        goto fail;
+    }
+    mds_g.slots = (mds_slot *)mds_g.slot_arena.base;
+    mds_g.nslots = cfg.max_threads;
+
+    mds_g.suspend_signo = pick_suspend_signal();
+    if (mds_g.suspend_signo < 0) {
+        r = MAYDAY_EBUSY;
+        goto fail;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = mds_suspend_handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    for (int i = 0; i < MDS_NSIGNALS; i++)
+        sigdelset(&sa.sa_mask, crash_signals[i]);
+    sigaction(mds_g.suspend_signo, &sa, &mds_g.prev_suspend);
+
+    mayday_thread_prepare();
+    if (cfg.handler_mode != MAYDAY_HANDLER_SIGNAL &&
+        (r = start_exception_thread()) < 0)
+        goto fail;
+
+    /* Crash handlers: on the altstack; every other signal blocked while
+     * they run, but not the crash signals themselves, so that a fault in
+     * mayday re-enters it (and is handled as a recursive crash) instead
+     * of the kernel killing the process on the spot. */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = mds_crash_handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigfillset(&sa.sa_mask);
+    for (int i = 0; i < MDS_NSIGNALS; i++)
+        sigdelset(&sa.sa_mask, crash_signals[i]);
+    for (int i = 0; i < MDS_NSIGNALS; i++) {
+        mds_g.signals[i] = crash_signals[i];
+        sigaction(crash_signals[i], &sa, &mds_g.prev[i]);
+    }
+    __atomic_store_n(&mds_g.installed, 1, __ATOMIC_RELEASE);
+    if (!(cfg.flags & MAYDAY_FLAG_NO_EXISTING_THREADS))
+        altstack_existing_threads();
+    r = 0;
+    goto out;
+fail:
+    teardown();
+out:
+    __atomic_store_n(&install_busy, 0, __ATOMIC_RELEASE);
+    return r;
+}
+
+int mayday_uninstall(void)
+{
+    uint32_t zero = 0;
+    if (!__atomic_compare_exchange_n(&install_busy, &zero, 1, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return MAYDAY_EBUSY;
+    int r = MAYDAY_ENOTINSTALLED;
+    if (mds_g.installed) {
+        __atomic_store_n(&mds_g.installed, 0, __ATOMIC_RELEASE);
+        teardown();
+        r = 0;
+    }
+    __atomic_store_n(&install_busy, 0, __ATOMIC_RELEASE);
+    return r;
+}
+
+int mayday_write_live_report(const char *reason)
+{
+    if (!__atomic_load_n(&mds_g.installed, __ATOMIC_ACQUIRE))
+        return MAYDAY_ENOTINSTALLED;
+    uint32_t tid = (uint32_t)mds_gettid(), zero = 0;
+    if (!__atomic_compare_exchange_n(&mds_g.crash_owner, &zero, tid, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return MAYDAY_EBUSY;
+    ucontext_t uc;
+    getcontext(&uc);
+    mds_request *req = &mds_g.req;
+    memset(&req->info, 0, sizeof req->info);
+    req->signo = 0;
+    mds_regs_from_ucontext(&req->regs, &uc);
+    req->tid = tid;
+    req->fault_ns = 0;
+    req->live = 1;
+    snprintf(live_reason, sizeof live_reason, "%s", reason ? reason : "");
+    req->reason = live_reason;
+    req->handler = 3; /* mayday.Handler.HANDLER_LIVE */
+    int r = mds_report_run(&mds_g.work_sig, req, tid, MDS_RUN_SUSPEND);
+    __atomic_store_n(&mds_g.crash_owner, 0, __ATOMIC_RELEASE);
+    mds_futex_wake(&mds_g.crash_owner, 0x7fffffff);
+    return r;
+}

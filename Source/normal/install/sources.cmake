@@ -1,0 +1,5 @@
+list(APPEND MD_NORMAL_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/install.c
+  ${CMAKE_CURRENT_LIST_DIR}/info.c
+  ${CMAKE_CURRENT_LIST_DIR}/threadhook.c
+  ${CMAKE_CURRENT_LIST_DIR}/annotate.c)

@@ -1,0 +1,291 @@
+/*
+ * test_scenarios.c - crash scenarios: run Tests/crash/crasher in a child,
+ * let it crash, and check both the report (decoded here with protobuf-c,
+ * independently of the library's reader) and how the child died.
+ *
+ * Each scenario runs $MAYDAY_REPEAT times (default 20); a run that exceeds
+ * its deadline counts as a hang and fails the test.
+ *
+ * Context: test program.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mdt.h"
+
+#define TIMEOUT_MS 15000
+
+typedef struct scen {
+    const char *name;
+    int sig;           /* expected terminating signal; 0: exit status 0 */
+    int reports;       /* expected number of reports */
+    int cause;         /* expected mayday.Cause, -1: not checked */
+    const char *func;  /* a function expected in the crashed thread */
+    int min_func;      /* ... at least this many times */
+    const char *mode;  /* CRASHER_MODE or NULL */
+    void (*check)(const struct scen *, const Mayday__Report *, const char *);
+} scen;
+
+static char *crasher;
+
+static const Mayday__Thread *crashed(const Mayday__Report *r)
+{
+    assert_true(r->has_crashed_thread);
+    assert_true(r->crashed_thread < r->n_threads);
+    return r->threads[r->crashed_thread];
+}
+
+static void check_assert_msg(const scen *s, const Mayday__Report *r,
+                             const char *path)
+{
+    (void)s;
+    (void)path;
+    assert_non_null(r->abort_message);
+    assert_non_null(strstr(r->abort_message, "arithmetic still works"));
+}
+
+static void check_sender(const scen *s, const Mayday__Report *r,
+                         const char *path)
+{
+    (void)s;
+    (void)path;
+    assert_non_null(r->signal);
+    assert_true(r->signal->has_sender_pid);
+    assert_int_equal(r->signal->sender_pid, r->process->pid);
+}
+
+static const Mayday__Thread *thread_named(const Mayday__Report *r,
+                                          const char *name)
+{
+    for (size_t i = 0; i < r->n_threads; i++) {
+        if (r->threads[i]->name && !strcmp(r->threads[i]->name, name))
+            return r->threads[i];
+    }
+    return 0;
+}
+
+static void check_overflower(const scen *s, const Mayday__Report *r,
+                             const char *path)
+{
+    (void)s;
+    (void)path;
+    const Mayday__Thread *t = crashed(r);
+    assert_non_null(t->name);
+    assert_string_equal(t->name, "overflower");
+}
+
+static void check_many(const scen *s, const Mayday__Report *r,
+                       const char *path)
+{
+    (void)s;
+    (void)path;
+    assert_true(r->n_threads >= 201);
+    for (int i = 0; i < 200; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "worker-%d", i);
+        const Mayday__Thread *t = thread_named(r, name);
+        if (!t)
+            fail_msg("thread %s missing from the report", name);
+        assert_int_equal(t->state, MAYDAY__THREAD_STATE__THREAD_STATE_SUSPENDED);
+        assert_true(t->n_frames >= 1);
+        assert_int_equal(t->n_registers, r->n_register_names);
+    }
+}
+
+static void check_blocked(const scen *s, const Mayday__Report *r,
+                          const char *path)
+{
+    (void)s;
+    (void)path;
+    const Mayday__Thread *t = thread_named(r, "blocker");
+    assert_non_null(t);
+    assert_int_equal(t->state,
+                     MAYDAY__THREAD_STATE__THREAD_STATE_NOT_SUSPENDED);
+    assert_non_null(t->note);
+    assert_true(r->has_threads_not_suspended && r->threads_not_suspended >= 1);
+    /* pc/sp from /proc: one frame at least. */
+    assert_true(t->n_frames >= 1);
+}
+
+static void check_size_cap(const scen *s, const Mayday__Report *r,
+                           const char *path)
+{
+    (void)s;
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_size <= 4096);
+    assert_true(r->has_truncated && r->truncated);
+    /* What comes first survives the cut. */
+    assert_non_null(r->signal);
+    assert_true(r->n_threads >= 1);
+}
+
+static void check_live(const scen *s, const Mayday__Report *r,
+                       const char *path)
+{
+    (void)s;
+    (void)path;
+    assert_non_null(r->header);
+    assert_true(r->header->has_live && r->header->live);
+    assert_string_equal(r->header->reason, "checkpoint");
+    assert_null(r->signal);
+    assert_true(r->n_threads >= 4);
+}
+
+static void check_common(const scen *s, const Mayday__Report *r)
+{
+    assert_non_null(r->header);
+    assert_true(r->header->has_uuid && r->header->uuid.len == 16);
+    assert_non_null(r->process);
+    assert_non_null(r->app);
+    assert_string_equal(r->app->id, "crasher");
+    assert_true(r->n_images >= 3);
+    assert_non_null(mdt_main_image(r));
+    assert_true(r->n_register_names > 0);
+    int found = 0;
+    for (size_t i = 0; i < r->n_annotations; i++) {
+        if (!strcmp(r->annotations[i]->key, "scenario")) {
+            assert_string_equal(r->annotations[i]->value, s->name);
+            found = 1;
+        }
+    }
+    assert_true(found || (r->has_truncated && r->truncated));
+    if (s->sig) {
+        assert_non_null(r->signal);
+        assert_int_equal(r->signal->number, s->sig);
+        const Mayday__Thread *t = crashed(r);
+        assert_true(t->crashed);
+        assert_true(t->n_frames >= 1);
+        assert_int_equal(t->n_registers, r->n_register_names);
+    }
+    if (s->cause >= 0)
+        assert_int_equal(r->cause, s->cause);
+    if (s->func) {
+        uint64_t off, size;
+        assert_int_equal(mdt_symbol(crasher, s->func, &off, &size), 0);
+        const Mayday__Image *m = mdt_main_image(r);
+        uint64_t lo = m->load_bias + off;
+        int n = mdt_frames_in(crashed(r), lo, lo + size);
+        if (n < s->min_func)
+            fail_msg("%s: %d frames in %s, want >= %d", s->name, n, s->func,
+                     s->min_func);
+    }
+}
+
+static void run_scenario(void **state)
+{
+    const scen *s = *state;
+    int reps = mdt_repeat(20);
+    for (int rep = 0; rep < reps; rep++) {
+        char *dir = mdt_mkdtemp("scen");
+        assert_non_null(dir);
+        char *rdir = 0;
+        assert_true(asprintf(&rdir, "%s/reports", dir) > 0);
+        char *out = 0;
+        assert_true(asprintf(&out, "%s/out.txt", dir) > 0);
+        char *argv[] = {crasher, rdir, (char *)s->name, 0};
+        char modebuf[64];
+        snprintf(modebuf, sizeof modebuf, "CRASHER_MODE=%s",
+                 s->mode ? s->mode : "auto");
+        char *env[] = {modebuf, 0};
+        int hung = 0;
+        int st = mdt_run(argv, env, TIMEOUT_MS, &hung, out);
+        if (hung)
+            fail_msg("%s: run %d hung (killed after %d ms)", s->name, rep,
+                     TIMEOUT_MS);
+        if (s->sig) {
+            if (!WIFSIGNALED(st) || WTERMSIG(st) != s->sig)
+                fail_msg("%s: run %d: status 0x%x, want signal %d (see %s)",
+                         s->name, rep, st, s->sig, out);
+        } else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            fail_msg("%s: run %d: status 0x%x, want exit 0", s->name, rep, st);
+        }
+        char path[4096];
+        int n = mdt_count_reports(rdir, path, sizeof path);
+        if (n != s->reports)
+            fail_msg("%s: run %d: %d reports, want %d", s->name, rep, n,
+                     s->reports);
+        if (n == 1) {
+            Mayday__Report *r = mdt_load_report(path);
+            if (!r)
+                fail_msg("%s: run %d: report does not decode", s->name, rep);
+            check_common(s, r);
+            if (s->check)
+                s->check(s, r, path);
+            mayday__report__free_unpacked(r, 0);
+        }
+        mdt_rmtree(dir);
+        free(dir);
+        free(rdir);
+        free(out);
+    }
+}
+
+#define C(x) MAYDAY__CAUSE__CAUSE_##x
+static const scen scenarios[] = {
+    {"null-read", SIGSEGV, 1, C(NULL_DEREFERENCE), "main", 1, 0, 0},
+    {"null-write", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, 0},
+    {"null-write", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, "signal", 0},
+    {"null-write", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, "thread", 0},
+    {"null-call", SIGSEGV, 1, C(CALL_THROUGH_NULL), "main", 1, 0, 0},
+    {"bus", SIGBUS, 1, C(BUS_ERROR), 0, 0, 0, 0},
+    {"ill", SIGILL, 1, C(ILLEGAL_INSTRUCTION), "main", 1, 0, 0},
+    {"fpe", SIGFPE, 1, C(DIVIDE_BY_ZERO), "main", 1, 0, 0},
+    {"abort", SIGABRT, 1, C(ABORT), "main", 1, 0, 0},
+    {"assert", SIGABRT, 1, C(ASSERT), "main", 1, 0, check_assert_msg},
+    {"trap", SIGTRAP, 1, C(BREAKPOINT), "main", 1, 0, 0},
+    {"sys", SIGSYS, 1, C(BAD_SYSCALL), 0, 0, 0, 0},
+    {"kill-segv", SIGSEGV, 1, C(SENT_BY_PROCESS), 0, 0, 0, check_sender},
+    {"overflow-main", SIGSEGV, 1, C(STACK_OVERFLOW), "crasher_recurse", 20, 0, 0},
+    {"overflow-thread-before", SIGSEGV, 1, C(STACK_OVERFLOW), "crasher_recurse", 20, 0, check_overflower},
+    {"overflow-thread-after", SIGSEGV, 1, C(STACK_OVERFLOW), "crasher_recurse", 20, 0, check_overflower},
+    {"malloc-held", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, 0},
+    {"dl-iterate", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, 0},
+    {"getname-bad", SIGSEGV, 1, -1, 0, 0, 0, 0},
+    {"threads-2", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, 0},
+    {"threads-8", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, 0},
+    {"callback-crash", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, 0},
+    {"many-threads", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_depth", 31, 0, check_many},
+    {"blocked-suspend", SIGSEGV, 1, C(NULL_DEREFERENCE), 0, 0, 0, check_blocked},
+    {"dir-deleted", SIGSEGV, 0, -1, 0, 0, 0, 0},
+    {"dir-readonly", SIGSEGV, 0, -1, 0, 0, 0, 0},
+    {"size-cap", SIGSEGV, 1, C(NULL_DEREFERENCE), 0, 0, 0, check_size_cap},
+    {"live", 0, 1, -1, 0, 0, 0, check_live},
+    {"chain-first-handled", 0, 0, -1, 0, 0, 0, 0},
+    {"chain-last-handled", 0, 1, -1, 0, 0, 0, 0},
+    {"chain-first-unhandled", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, 0},
+    {"runtime-after-handled", 0, 0, -1, 0, 0, 0, 0},
+    {"runtime-after-unhandled", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, 0},
+    {"deep-worker", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_depth", 31, 0, 0},
+};
+
+int main(int argc, char **argv)
+{
+    crasher = mdt_build_path("Tests/crash/crasher");
+    const char *only = argc > 1 ? argv[1] : getenv("MAYDAY_SCENARIO");
+    size_t n = sizeof scenarios / sizeof scenarios[0];
+    struct CMUnitTest *tests = calloc(n, sizeof *tests);
+    char (*names)[96] = calloc(n, sizeof *names);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (only && strcmp(only, scenarios[i].name) != 0)
+            continue;
+        snprintf(names[k], sizeof names[k], "%s%s%s", scenarios[i].name,
+                 scenarios[i].mode ? "/" : "",
+                 scenarios[i].mode ? scenarios[i].mode : "");
+        tests[k].name = names[k];
+        tests[k].test_func = run_scenario;
+        tests[k].initial_state = (void *)&scenarios[i];
+        k++;
+    }
+    return _cmocka_run_group_tests("crash_scenarios", tests, k, 0, 0);
+}
