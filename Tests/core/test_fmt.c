@@ -106,7 +106,7 @@ static void test_i64(void **state)
     for (size_t i = 0; i < NV + sizeof edges / sizeof edges[0]; i++) {
         int64_t v = i < NV ? (int64_t)vals[i] : edges[i - NV];
         if (i < NV && (i & 1))
-            v = -v; /* negative values of every magnitude too */
+            v = (int64_t)(0 - (uint64_t)v); /* negatives of every size */
         int want = snprintf(b, sizeof b, "%lld", (long long)v);
         assert_int_equal(mds_fmt_i64(a, sizeof a, v), (size_t)want);
         assert_string_equal(a, b);
