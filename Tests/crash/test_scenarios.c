@@ -192,17 +192,43 @@ static void run_scenario(void **state)
         assert_true(asprintf(&rdir, "%s/reports", dir) > 0);
         char *out = 0;
         assert_true(asprintf(&out, "%s/out.txt", dir) > 0);
-        char *argv[] = {crasher, rdir, (char *)s->name, 0};
+        char *argv[16] = {crasher, rdir, (char *)s->name, 0};
+        int via_gdb = s->mode && !strcmp(s->mode, "gdb");
+        int as_pid1 = s->mode && !strcmp(s->mode, "pid1");
+        if (via_gdb) {
+            /* gdb stops at the fault; `continue` delivers it to mayday,
+             * which must see the tracer and report from the handler. */
+            char *g[] = {"/usr/bin/gdb", "-nx", "-batch", "-ex", "run",
+                         "-ex", "continue", "-ex", "continue", "--args",
+                         crasher, rdir, (char *)s->name, 0};
+            memcpy(argv, g, sizeof g);
+        } else if (as_pid1) {
+            char *u[] = {"/usr/bin/unshare", "--pid", "--fork",
+                         "--mount-proc", crasher, rdir, (char *)s->name, 0};
+            memcpy(argv, u, sizeof u);
+        }
         char modebuf[64];
         snprintf(modebuf, sizeof modebuf, "CRASHER_MODE=%s",
-                 s->mode ? s->mode : "auto");
+                 s->mode && (!strcmp(s->mode, "thread") ||
+                             !strcmp(s->mode, "signal"))
+                     ? s->mode
+                     : "auto");
         char *env[] = {modebuf, 0};
         int hung = 0;
         int st = mdt_run(argv, env, TIMEOUT_MS, &hung, out);
         if (hung)
             fail_msg("%s: run %d hung (killed after %d ms)", s->name, rep,
                      TIMEOUT_MS);
-        if (s->sig) {
+        if (via_gdb) {
+            /* gdb's own status says nothing about the inferior. */
+        } else if (as_pid1) {
+            /* PID 1 ignores a re-sent default signal: mayday must end it
+             * with exit(128+sig); unshare passes that on. */
+            if (!(WIFEXITED(st) && WEXITSTATUS(st) == 128 + s->sig) &&
+                !(WIFSIGNALED(st) && WTERMSIG(st) == s->sig))
+                fail_msg("%s as pid 1: run %d: status 0x%x", s->name, rep,
+                         st);
+        } else if (s->sig) {
             if (!WIFSIGNALED(st) || WTERMSIG(st) != s->sig)
                 fail_msg("%s: run %d: status 0x%x, want signal %d (see %s)",
                          s->name, rep, st, s->sig, out);
@@ -219,6 +245,17 @@ static void run_scenario(void **state)
             if (!r)
                 fail_msg("%s: run %d: report does not decode", s->name, rep);
             check_common(s, r);
+            if (via_gdb) {
+                assert_int_equal(r->header->handler,
+                                 MAYDAY__HANDLER__HANDLER_SIGNAL);
+                assert_true(r->process->has_tracer_pid &&
+                            r->process->tracer_pid > 0);
+            } else if (s->sig && !as_pid1) {
+                assert_int_equal(r->header->handler,
+                                 s->mode && !strcmp(s->mode, "signal")
+                                     ? MAYDAY__HANDLER__HANDLER_SIGNAL
+                                     : MAYDAY__HANDLER__HANDLER_EXCEPTION_THREAD);
+            }
             if (s->check)
                 s->check(s, r, path);
             mayday__report__free_unpacked(r, 0);
@@ -266,6 +303,10 @@ static const scen scenarios[] = {
     {"runtime-after-handled", 0, 0, -1, 0, 0, 0, 0},
     {"runtime-after-unhandled", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, 0},
     {"deep-worker", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_depth", 31, 0, 0},
+    {"null-write", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, "gdb", 0},
+    {"overflow-thread-after", SIGSEGV, 1, C(STACK_OVERFLOW), "crasher_recurse", 20, "gdb", check_overflower},
+    {"abort", SIGABRT, 1, C(ABORT), "main", 1, "pid1", 0},
+    {"null-write", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, "pid1", 0},
 };
 
 int main(int argc, char **argv)

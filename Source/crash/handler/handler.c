@@ -260,6 +260,11 @@ void mds_crash_handler(int sig, siginfo_t *info, void *uc)
     uint32_t tid = (uint32_t)mds_gettid();
     int i = mds_signal_index(sig);
 
+    if (tid == __atomic_load_n(&mds_g.exc_tid, __ATOMIC_ACQUIRE) &&
+        info->si_code <= 0 && mds_g.self_pid != (int)tid &&
+        mds_rt_tgsigqueueinfo(mds_g.self_pid, mds_g.self_pid, sig, info) == 0)
+        return; /* a kill() aimed at the process landed here: pass it on to
+                   the main thread, the exception thread must stay free */
     if (tid == __atomic_load_n(&mds_g.exc_tid, __ATOMIC_ACQUIRE)) {
         /* The exception thread itself crashed: tell the waiting thread to
          * fall back, then stay out of the way. The process dies from the
@@ -335,9 +340,11 @@ void *mds_exc_main(void *arg)
 {
     (void)arg;
     mds_altstack_ensure(0, 0, 0);
+    /* Snapshot the request counter before telling install we run: a
+     * crash right after install returns must count as a new request. */
+    uint32_t seen = __atomic_load_n(&mds_g.req_seq, __ATOMIC_ACQUIRE);
     __atomic_store_n(&mds_g.exc_tid, (uint32_t)mds_gettid(), __ATOMIC_RELEASE);
     mds_futex_wake(&mds_g.exc_tid, 0x7fffffff);
-    uint32_t seen = __atomic_load_n(&mds_g.req_seq, __ATOMIC_ACQUIRE);
     while (!__atomic_load_n(&mds_g.exc_stop, __ATOMIC_ACQUIRE)) {
         mds_futex_wait(&mds_g.req_seq, seen, 1000 * NS_PER_MS);
         uint32_t now = __atomic_load_n(&mds_g.req_seq, __ATOMIC_ACQUIRE);
