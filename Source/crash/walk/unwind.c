@@ -69,6 +69,7 @@ extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as,
 #define MDS_WALK_MAX_SWITCHES 2
 #define MDS_SCAN_WORDS_CTX 2048 /* words scanned above frame 0's sp */
 #define MDS_SCAN_WORDS 512      /* words scanned above other frames' sp */
+#define MDS_FN_MAX_SIZE 0x10000 /* "pc is in the call's target function" */
 
 /* ------------------------------------------------------- accessors */
 
@@ -270,18 +271,52 @@ unw_accessors_t mds_walk_accessors = {
 
 /* ------------------------------------------------------- heuristics */
 
-/* 1 if addr is inside an executable segment and the bytes before it
- * decode as a call (E8 rel32, or FF /2 in any addressing form). */
-static int is_call_site(mds_walker *w, mds_memcache *mc, uintptr_t ra)
+enum { CALL_NONE, CALL_KNOWN, CALL_UNKNOWN };
+
+/* Follows a PLT stub at t ([endbr64] [bnd] jmp *GOT(%rip)) to the
+ * function it jumps to; returns t itself when it is not a stub. */
+static uintptr_t through_plt(mds_memcache *mc, uintptr_t t)
+{
+    uint8_t c[11];
+    if (mds_memcache_read(mc, c, t, sizeof(c)) < 0)
+        return t;
+    size_t i = 0;
+    if (c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa)
+        i = 4;
+    if (c[i] == 0xf2)
+        i++;
+    if (c[i] != 0xff || c[i + 1] != 0x25)
+        return t;
+    int32_t rel;
+    memcpy(&rel, &c[i + 2], 4);
+    uintptr_t slot = t + i + 6 + (intptr_t)rel, target;
+    if (mds_memcache_word(mc, slot, &target) < 0)
+        return t;
+    return target;
+}
+
+/*
+ * Classifies a candidate return address: CALL_NONE unless it is inside an
+ * executable segment right after a call instruction (E8 rel32, or FF /2
+ * in any addressing form). CALL_KNOWN: the call's target is known
+ * (direct, or through a rip-relative slot; PLT stubs followed) and put in
+ * *target; CALL_UNKNOWN: an indirect call through a register or memory.
+ */
+static int call_kind(mds_walker *w, mds_memcache *mc, uintptr_t ra,
+                     uintptr_t *target)
 {
     if (!mds_images_is_exec(w->images, ra) ||
         !mds_images_is_exec(w->images, ra - 7))
-        return 0;
+        return CALL_NONE;
     uint8_t b[8]; /* b[i] = byte at ra - 8 + i */
     if (mds_memcache_read(mc, b, ra - 8, 8) < 0)
-        return 0;
-    if (b[3] == 0xe8)
-        return 1;
+        return CALL_NONE;
+    if (b[3] == 0xe8) {
+        int32_t rel;
+        memcpy(&rel, &b[4], 4);
+        *target = through_plt(mc, ra + (intptr_t)rel);
+        return CALL_KNOWN;
+    }
     for (int k = 2; k <= 7; k++) {
         if (b[8 - k] != 0xff)
             continue;
@@ -303,10 +338,26 @@ static int is_call_site(mds_walker *w, mds_memcache *mc, uintptr_t ra)
             if (mod == 0 && (b[8 - k + 2] & 7) == 5)
                 len += 4;
         }
-        if (len == k)
-            return 1;
+        if (len != k)
+            continue;
+        if (k == 6 && m == 0x15) { /* call *disp32(%rip), e.g. -fno-plt */
+            int32_t rel;
+            uintptr_t slot;
+            memcpy(&rel, &b[4], 4);
+            if (mds_memcache_word(mc, ra + (intptr_t)rel, &slot) == 0) {
+                *target = slot;
+                return CALL_KNOWN;
+            }
+        }
+        return CALL_UNKNOWN;
     }
-    return 0;
+    return CALL_NONE;
+}
+
+static int is_call_site(mds_walker *w, mds_memcache *mc, uintptr_t ra)
+{
+    uintptr_t t;
+    return call_kind(w, mc, ra, &t) != CALL_NONE;
 }
 
 /* ------------------------------------------------------- the walk */
@@ -399,23 +450,48 @@ static int step_fp(mds_walker *w, mds_memcache *mc, const frame_state *cur,
     return 1;
 }
 
+/*
+ * Scans words above sp for a return address. A call whose target is known
+ * and is not the function we are in (a stale return address left by an
+ * earlier call, or a tail call) is only taken when nothing better is in
+ * the window: first choice is a call to the current function (target at
+ * most MDS_FN_MAX_SIZE below pc) or an indirect call.
+ */
 static int step_scan(mds_walker *w, mds_memcache *mc, const frame_state *cur,
-                     int words, frame_state *nx)
+                     int context, int words, frame_state *nx)
 {
-    uintptr_t a = (cur->sp + 7) & ~(uintptr_t)7;
+    uintptr_t a = (cur->sp + 7) & ~(uintptr_t)7, weak = 0, weak_at = 0;
+    uintptr_t fpc = context ? cur->pc : cur->pc - 1;
+    int known_fn = mds_images_is_exec(w->images, fpc);
     for (int i = 0; i < words; i++, a += 8) {
-        uintptr_t v;
+        uintptr_t v, t = 0;
         if (mds_memcache_word(mc, a, &v) < 0)
-            return -1; /* the end of readable stack */
-        if (v >= 4096 && is_call_site(w, mc, v)) {
-            nx->pc = v;
-            nx->sp = a + 8;
-            nx->fp = cur->fp;
-            nx->fp_valid = cur->fp_valid;
-            return 1;
+            break; /* the end of readable stack */
+        if (v < 4096)
+            continue;
+        int kind = call_kind(w, mc, v, &t);
+        if (kind == CALL_NONE)
+            continue;
+        int good = kind == CALL_UNKNOWN || !known_fn ||
+                   (t <= fpc && fpc - t < MDS_FN_MAX_SIZE);
+        if (!good) {
+            if (!weak) {
+                weak = v;
+                weak_at = a;
+            }
+            continue;
         }
+        weak = v;
+        weak_at = a;
+        break;
     }
-    return -1;
+    if (!weak)
+        return -1;
+    nx->pc = weak;
+    nx->sp = weak_at + 8;
+    nx->fp = cur->fp;
+    nx->fp_valid = cur->fp_valid;
+    return 1;
 }
 
 /*
@@ -471,7 +547,7 @@ static int walk(mds_walker *w, int use_lu, mds_memcache *mc,
         if (!trust && step_fp(w, mc, &cur, &nx) > 0)
             trust = MDS_TRUST_FRAME_POINTER;
         if (!trust &&
-            step_scan(w, mc, &cur,
+            step_scan(w, mc, &cur, n == 1,
                       n == 1 ? MDS_SCAN_WORDS_CTX : MDS_SCAN_WORDS,
                       &nx) > 0)
             trust = MDS_TRUST_SCAN;
