@@ -81,7 +81,17 @@ stage_demo() {
     echo "--> died by signal $((rc - 128)) (SIG$(kill -l $((rc - 128))))," \
         "as it would have without mayday"
 
-    step "launch 2: $(basename "$DEMO_BIN") ${DEMO_REPORT_ARGS[*]}"
+    local cli=$build/Source/cli/mayday
+    if [[ -x $cli ]]; then
+        step "the developer's view: mayday decode (symbolicated from DWARF)"
+        local f
+        for f in "$MAYDAY_DEMO_DIR"/*.mayday; do
+            "$cli" decode "$f"
+        done
+    fi
+
+    step "launch 2: $(basename "$DEMO_BIN") ${DEMO_REPORT_ARGS[*]}" \
+        "(the app reads, would upload, and purges its reports)"
     "$DEMO_BIN" "${DEMO_REPORT_ARGS[@]}"
 }
 
