@@ -380,11 +380,18 @@ static const char *keep(mdc_sym *s, char *p)
     return p;
 }
 
-/* Demangled copy kept in scratch, or the name itself. */
+/* Demangled copy kept in scratch, or the name itself; without an ELF
+ * symbol version suffix ("__libc_start_main@@GLIBC_2.34"). */
 static const char *nice_name(mdc_sym *s, const char *name)
 {
     if (!name)
         return NULL;
+    const char *at = strchr(name, '@');
+    if (at && at != name) {
+        const char *k = keep(s, strndup(name, (size_t)(at - name)));
+        if (k)
+            name = k;
+    }
     const char *d = keep(s, mdc_demangle(name));
     return d ? d : name;
 }

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include <signal.h>
 #include <sys/stat.h>
 
 #include "cli_util.h"
@@ -412,6 +413,89 @@ static void test_list_purge(void **state)
     free(oe[0]), free(oe[1]);
 }
 
+/* Runs real_crash (mayday installed, crashes for real) into dir; returns
+ * the path of the single report it wrote (static buffer). */
+static const char *real_report(const char *dir, const char *mode, int sig)
+{
+    static char path[4200];
+    mkdir(dir, 0700);
+    char *argv[] = {REAL_CRASH, (char *)dir, (char *)mode, NULL};
+    int st = cu_run(argv, NULL, NULL, NULL);
+    assert_int_equal(st, 1000 + sig);
+    char **paths;
+    size_t n;
+    assert_int_equal(mayday_reports_list(dir, &paths, &n), 0);
+    assert_int_equal(n, 1);
+    snprintf(path, sizeof(path), "%s", paths[0]);
+    mayday_reports_list_free(paths, n);
+    return path;
+}
+
+static void test_real_crash(void **state)
+{
+    ctx *c = *state;
+    char dir[4200], fl[128], *oe[2];
+    int crash_line = cu_marker_line(REAL_CRASH_SRC, "CRASH_MARKER");
+    int caller_line = cu_marker_line(REAL_CRASH_SRC, "CALLER_MARKER");
+    assert_true(crash_line > 0 && caller_line > 0);
+    snprintf(dir, sizeof(dir), "%s/real-segv", c->dir);
+    const char *rep = real_report(dir, "segv", SIGSEGV);
+
+    int st = mayday(oe, "decode", rep, NULL, NULL, NULL);
+    assert_int_equal(st, 0);
+    snprintf(fl, sizeof(fl), "(real_crash.c:%d)", crash_line);
+    frame_has(oe[0], "#00 ", 0, "crash_here+0x", fl);
+    snprintf(fl, sizeof(fl), "(real_crash.c:%d)", caller_line);
+    frame_has(oe[0], "#01 ", 0, "caller+0x", fl);
+    assert_non_null(strstr(oe[0], "SIGSEGV (SEGV_MAPERR)"));
+    assert_non_null(strstr(oe[0], "null dereference"));
+    free(oe[0]), free(oe[1]);
+
+    st = mayday(oe, "decode", "--format", "json", rep, NULL);
+    assert_int_equal(st, 0);
+    jm_node *j = jm_parse(oe[0], strlen(oe[0]), NULL);
+    assert_non_null(j);
+    assert_string_equal(jm_str(jm_path(j, "signal.name")), "SIGSEGV");
+    assert_string_equal(jm_str(jm_path(j, "cause")), "null_dereference");
+    assert_string_equal(jm_str(jm_path(j, "app.id")), "real_crash");
+    assert_string_equal(jm_str(jm_path(j, "annotations.phase")), "crashing");
+    assert_string_equal(jm_str(jm_path(j, "breadcrumbs.0.message")),
+                        "about to crash");
+    assert_string_equal(jm_str(jm_path(j, "threads.0.frames.0.symbol")),
+                        "crash_here");
+    int ok;
+    assert_int_equal(jm_int(jm_path(j, "threads.0.frames.0.line"), &ok),
+                     crash_line);
+    jm_free(j);
+    free(oe[0]), free(oe[1]);
+
+    st = mayday(oe, "list", dir, NULL, NULL, NULL);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(oe[0], "crash_here"));
+    free(oe[0]), free(oe[1]);
+
+    /* The real report cut at every length: an error, never a crash. */
+    char *bytes = cu_slurp(rep);
+    struct stat sb;
+    assert_int_equal(stat(rep, &sb), 0);
+    mayday_report *r;
+    assert_int_equal(mayday_report_parse(bytes, (size_t)sb.st_size, &r), 0);
+    mayday_report_free(r);
+    for (off_t n = 0; n < sb.st_size; n++)
+        assert_int_equal(mayday_report_parse(bytes, (size_t)n, &r),
+                         MAYDAY_ECORRUPT);
+    free(bytes);
+
+    /* abort(): SIGABRT, cause abort, the caller on the stack. */
+    snprintf(dir, sizeof(dir), "%s/real-abort", c->dir);
+    rep = real_report(dir, "abort", SIGABRT);
+    st = mayday(oe, "decode", rep, NULL, NULL, NULL);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(oe[0], "SIGABRT"));
+    assert_non_null(strstr(oe[0], " caller+0x"));
+    free(oe[0]), free(oe[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_stripped),
         cmocka_unit_test(test_decode_errors),
         cmocka_unit_test(test_list_purge),
+        cmocka_unit_test(test_real_crash),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
