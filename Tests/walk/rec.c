@@ -13,8 +13,7 @@
 
 int REC_NAME(int n, void (*bottom)(void *), void *arg);
 
-__attribute__((noinline)) int REC_NAME(int n, void (*bottom)(void *),
-                                       void *arg)
+__attribute__((noinline)) int REC_NAME(int n, void (*bottom)(void *), void *arg)
 {
     volatile int pad[4];
     int r;

@@ -93,8 +93,7 @@ static void test_main_vdso_libc(void **state)
     wt_table_free(t);
 }
 
-static void check_build_id(const mds_image_table *t, int idx,
-                           const char *file)
+static void check_build_id(const mds_image_table *t, int idx, const char *file)
 {
     char want[256], got[2 * MDS_BUILD_ID_MAX + 1];
     assert_int_equal(wt_readelf_build_id(file, want, sizeof(want)), 0);
@@ -156,8 +155,8 @@ static void test_bases_vs_maps(void **state)
     while (fgets(line, sizeof(line), f)) {
         unsigned long s, e, off, ino;
         char perms[8], dev[16], path[4096] = "";
-        if (sscanf(line, "%lx-%lx %7s %lx %15s %lu %4095s", &s, &e, perms,
-                   &off, dev, &ino, path) < 6 ||
+        if (sscanf(line, "%lx-%lx %7s %lx %15s %lu %4095s", &s, &e, perms, &off,
+                   dev, &ino, path) < 6 ||
             ino == 0 || path[0] != '/')
             continue;
         int idx = mds_images_find(t, s);

@@ -74,8 +74,7 @@ int sp_rises(const mds_frame *f, int n)
 void assert_child_ok(int st)
 {
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        fprintf(stderr, "child: %s %d\n",
-                WIFEXITED(st) ? "exit" : "signal",
+        fprintf(stderr, "child: %s %d\n", WIFEXITED(st) ? "exit" : "signal",
                 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0);
@@ -98,8 +97,7 @@ static const struct variant variants[] = {
 /* The recursion appears exactly DEPTH times, consecutively, inside its
  * library, followed by wt_thread_main; sp rises; the walk ends in libc
  * (start_thread/clone3) below the cap. Returns the first rec index. */
-static int check_rec_frames(wt_rec_fn fn, const mds_frame *f, int n,
-                            int capped)
+static int check_rec_frames(wt_rec_fn fn, const mds_frame *f, int n, int capped)
 {
     uintptr_t lo, hi, tlo, thi;
     int first, tfirst;
@@ -256,8 +254,8 @@ typedef struct fab {
 static void fab_new(fab *b)
 {
     size_t pg = 4096, len = 64 * 1024;
-    b->map = mmap(NULL, len + 2 * pg, PROT_NONE,
-                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    b->map =
+        mmap(NULL, len + 2 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(b->map != MAP_FAILED);
     assert_int_equal(mprotect(b->map + pg, len, PROT_READ | PROT_WRITE), 0);
     b->s = (uintptr_t *)(b->map + pg);

@@ -192,13 +192,18 @@ static int corrupt_case(int c)
             *(uintptr_t *)(ok[i].sp - 16) = ok[1].sp - 16;
         break;
     case C_SP_GARBAGE: {
-        void *gone = mmap(NULL, 65536, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
-                          -1, 0);
+        void *gone =
+            mmap(NULL, 65536, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         munmap(gone, 65536);
-        const uintptr_t sps[] = {0, 8, 0x7fffffffffffffffull,
-                                 0xffff800000000000ull, (uintptr_t)-8,
-                                 (uintptr_t)rec_o2_fp, (uintptr_t)gone,
-                                 lo + 3, rnd()};
+        const uintptr_t sps[] = {0,
+                                 8,
+                                 0x7fffffffffffffffull,
+                                 0xffff800000000000ull,
+                                 (uintptr_t)-8,
+                                 (uintptr_t)rec_o2_fp,
+                                 (uintptr_t)gone,
+                                 lo + 3,
+                                 rnd()};
         for (size_t k = 0; k < sizeof(sps) / sizeof(sps[0]); k++) {
             r.v[MDS_REG_SP] = sps[k];
             if ((rc = walk_ok(&r, MAXF, &n)) != 0)
@@ -312,8 +317,8 @@ static int child_fuzz(void *arg)
     code[ncode++] = (uintptr_t)rec_o2_fp;
 
     size_t pg = 4096, len = 64 * 1024, words = len / 8;
-    unsigned char *map = mmap(NULL, len + 2 * pg, PROT_NONE,
-                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned char *map =
+        mmap(NULL, len + 2 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CHILD_CHECK(map != MAP_FAILED);
     CHILD_CHECK(mprotect(map + pg, len, PROT_READ | PROT_WRITE) == 0);
     uintptr_t *s = (uintptr_t *)(map + pg);
@@ -355,8 +360,8 @@ void test_fuzz_fabricated(void **state)
 int wt_dl_cb(struct dl_phdr_info *info, size_t size, void *arg);
 void wt_dl_body(wt_parked *p);
 
-__attribute__((noinline)) int wt_dl_cb(struct dl_phdr_info *info,
-                                       size_t size, void *arg)
+__attribute__((noinline)) int wt_dl_cb(struct dl_phdr_info *info, size_t size,
+                                       void *arg)
 {
     (void)info, (void)size;
     wt_block(arg);
@@ -480,8 +485,7 @@ static int child_overflow(void *arg)
     pthread_attr_t a;
     pthread_attr_init(&a);
     pthread_attr_setstacksize(&a, 256 * 1024);
-    CHILD_CHECK(pthread_create(&ov_thread, &a, wt_overflow_thread, NULL) ==
-                0);
+    CHILD_CHECK(pthread_create(&ov_thread, &a, wt_overflow_thread, NULL) == 0);
     for (int i = 0; i < 10000 && !ov_faulted; i++)
         nap_ms(1);
     CHILD_CHECK(ov_faulted);
@@ -493,8 +497,8 @@ static int child_overflow(void *arg)
     int first, tfirst;
     int c = wt_count_in(g_f, n, lo, hi, &first);
     int d = ov_depth;
-    fprintf(stderr, "[ overflow: depth %d, %d frames, %d in recursion ]\n",
-            d, n, c);
+    fprintf(stderr, "[ overflow: depth %d, %d frames, %d in recursion ]\n", d,
+            n, c);
     if (c < d - 1 || c > d + 1)
         wt_print("overflow", g_t, g_f, n);
     CHILD_CHECK(d > 100);

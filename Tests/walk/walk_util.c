@@ -111,8 +111,7 @@ static int start(wt_parked *p)
         return -1;
     if (pthread_create(&p->th, NULL, wt_thread_main, p) != 0)
         return -1;
-    for (int i = 0; i < 10000 && !(p->ready && p->tid && sleeping(p->tid));
-         i++)
+    for (int i = 0; i < 10000 && !(p->ready && p->tid && sleeping(p->tid)); i++)
         nap_ms(1);
     if (!p->ready)
         return -1;
@@ -284,7 +283,6 @@ void wt_print(const char *what, const mds_image_table *t, const mds_frame *f,
         fprintf(stderr, "  #%-3d pc=%#lx sp=%#lx trust=%d img=%d %s %s\n", i,
                 (unsigned long)f[i].pc, (unsigned long)f[i].sp, f[i].trust,
                 f[i].image,
-                f[i].image >= 0 && t ? t->images[f[i].image].path : "-",
-                sym);
+                f[i].image >= 0 && t ? t->images[f[i].image].path : "-", sym);
     }
 }

@@ -25,17 +25,17 @@ typedef int (*wt_rec_fn)(int n, void (*bottom)(void *), void *arg);
 typedef struct wt_parked {
     pthread_t th;
     pid_t tid;
-    wt_rec_fn fn;          /* recursive function, or NULL: park at once */
+    wt_rec_fn fn; /* recursive function, or NULL: park at once */
     void (*body)(struct wt_parked *); /* or a custom body (fn == NULL) */
     int depth;
     int pipefd[2];
     uintptr_t stack_lo, stack_hi; /* the thread's stack */
-    volatile int ready;    /* about to block */
-    volatile int captured; /* the handler has saved the registers */
-    volatile int release;  /* the handler may return */
-    int want_local;        /* run libunwind's local unwinder in handler */
-    mds_regs regs;         /* registers at the signal */
-    int nlocal;            /* local unwinder's frames (from the handler) */
+    volatile int ready;           /* about to block */
+    volatile int captured;        /* the handler has saved the registers */
+    volatile int release;         /* the handler may return */
+    int want_local; /* run libunwind's local unwinder in handler */
+    mds_regs regs;  /* registers at the signal */
+    int nlocal;     /* local unwinder's frames (from the handler) */
     uintptr_t lpcs[WT_LOCAL_MAX], lsps[WT_LOCAL_MAX];
 } wt_parked;
 

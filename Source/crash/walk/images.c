@@ -30,13 +30,17 @@
 
 #include "crash/core/poison.h"
 
-#define MAX_LINKMAPS 4096   /* bound on the whole chain walk */
-#define MAX_NAMESPACES 16   /* bound on the r_next chain */
-#define MAX_PHNUM 64        /* program headers read per image */
-#define MAX_NOTES 64        /* notes examined per PT_NOTE segment */
-#define CAPTURE_ATTEMPTS 4  /* tries while r_state != RT_CONSISTENT */
+#define MAX_LINKMAPS 4096  /* bound on the whole chain walk */
+#define MAX_NAMESPACES 16  /* bound on the r_next chain */
+#define MAX_PHNUM 64       /* program headers read per image */
+#define MAX_NOTES 64       /* notes examined per PT_NOTE segment */
+#define CAPTURE_ATTEMPTS 4 /* tries while r_state != RT_CONSISTENT */
 #define RETRY_SLEEP_NS 500000ull
 #define VDSO_MAX_SPAN 0x10000 /* the vdso is a few pages; vvar is below */
+
+/* Filled by md_images_init (images_init.c) at install; read-only here.
+ * Defined in this file so the crash-path object set is self-contained. */
+mds_images_env mds_images_g;
 
 static const char vdso_name[] = "[vdso]";
 static const char empty_name[] = "";
@@ -83,7 +87,8 @@ static void read_build_id(mds_image *img, uintptr_t addr, uintptr_t len,
         if (mds_safe_read(&nh, addr + off, sizeof(nh)) < 0)
             return;
         uintptr_t name_off = off + sizeof(nh);
-        uintptr_t desc_off = name_off + ((nh.n_namesz + align - 1) & ~(align - 1));
+        uintptr_t desc_off =
+            name_off + ((nh.n_namesz + align - 1) & ~(align - 1));
         uintptr_t next = desc_off + ((nh.n_descsz + align - 1) & ~(align - 1));
         if (next <= off || next > len)
             return;
@@ -92,8 +97,8 @@ static void read_build_id(mds_image *img, uintptr_t addr, uintptr_t len,
             char name[4];
             if (mds_safe_read(name, addr + name_off, 4) == 0 &&
                 memcmp(name, "GNU", 4) == 0 &&
-                mds_safe_read(img->build_id, addr + desc_off,
-                              nh.n_descsz) == 0) {
+                mds_safe_read(img->build_id, addr + desc_off, nh.n_descsz) ==
+                    0) {
                 img->build_id_len = nh.n_descsz;
                 return;
             }
@@ -235,8 +240,9 @@ static void walk_chain(mds_image_table *t, uintptr_t lm_addr, int *budget,
         int is_main = mds_images_g.exe_dyn && lm.l_ld == mds_images_g.exe_dyn;
         /* glibc names the vdso "linux-vdso.so.1"; recognise it by its
          * dynamic section lying inside the vdso image instead. */
-        int is_vdso = mds_images_g.vdso && (lm.l_addr == mds_images_g.vdso ||
-                                 lm.l_ld - mds_images_g.vdso < VDSO_MAX_SPAN);
+        int is_vdso =
+            mds_images_g.vdso && (lm.l_addr == mds_images_g.vdso ||
+                                  lm.l_ld - mds_images_g.vdso < VDSO_MAX_SPAN);
         if ((is_main && *saw_main) || (is_vdso && *saw_vdso))
             continue; /* e.g. the main program in a second namespace */
 
@@ -294,10 +300,8 @@ static void capture_once(mds_image_table *t)
         memset(&r, 0, sizeof(r));
         if (mds_safe_read(&r.base, rd, sizeof(r.base)) < 0)
             break;
-        walk_chain(t, (uintptr_t)r.base.r_map, &budget, &saw_main,
-                   &saw_vdso);
-        if (r.base.r_version < 2 ||
-            mds_safe_read(&r, rd, sizeof(r)) < 0)
+        walk_chain(t, (uintptr_t)r.base.r_map, &budget, &saw_main, &saw_vdso);
+        if (r.base.r_version < 2 || mds_safe_read(&r, rd, sizeof(r)) < 0)
             break;
         rd = (uintptr_t)r.r_next;
     }
@@ -321,7 +325,8 @@ int mds_images_capture(mds_image_table *t)
     for (int attempt = 0; attempt < CAPTURE_ATTEMPTS; attempt++) {
         int last = attempt == CAPTURE_ATTEMPTS - 1;
         int before = RT_CONSISTENT, after = RT_CONSISTENT;
-        if (mds_images_g.r_debug && read_state(mds_images_g.r_debug, &before) < 0)
+        if (mds_images_g.r_debug &&
+            read_state(mds_images_g.r_debug, &before) < 0)
             before = RT_CONSISTENT; /* unreadable: walk what we can */
         if (before != RT_CONSISTENT && !last) {
             mds_sleep_ns(RETRY_SLEEP_NS);
@@ -331,7 +336,8 @@ int mds_images_capture(mds_image_table *t)
         t->pool_used = 0;
         t->capped = 0;
         capture_once(t);
-        if (mds_images_g.r_debug && read_state(mds_images_g.r_debug, &after) < 0)
+        if (mds_images_g.r_debug &&
+            read_state(mds_images_g.r_debug, &after) < 0)
             after = RT_CONSISTENT;
         if (before == RT_CONSISTENT && after == RT_CONSISTENT)
             return 0;

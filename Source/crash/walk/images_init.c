@@ -19,8 +19,6 @@
 
 #define MAX_PHNUM 64
 
-mds_images_env mds_images_g;
-
 int md_images_init(void)
 {
     mds_images_env *g = &mds_images_g;
@@ -45,8 +43,7 @@ int md_images_init(void)
          * ELF header in the segment that maps file offset 0. */
         for (size_t i = 0; i < g->exe_phnum; i++) {
             if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0) {
-                g->exe_bias =
-                    g->exe_phdr - sizeof(ElfW(Ehdr)) - ph[i].p_vaddr;
+                g->exe_bias = g->exe_phdr - sizeof(ElfW(Ehdr)) - ph[i].p_vaddr;
                 break;
             }
         }
@@ -71,8 +68,8 @@ int md_images_init(void)
         }
     }
 
-    ssize_t n = readlink("/proc/self/exe", g->exe_path,
-                         sizeof(g->exe_path) - 1);
+    ssize_t n =
+        readlink("/proc/self/exe", g->exe_path, sizeof(g->exe_path) - 1);
     if (n < 0)
         n = 0;
     g->exe_path[n] = 0;

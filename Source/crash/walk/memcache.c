@@ -45,8 +45,7 @@ static int get_line(mds_memcache *c, uintptr_t line)
     return c->state[v] == 1 ? (int)v : -1;
 }
 
-int mds_memcache_read(mds_memcache *c, void *dst, uintptr_t addr,
-                      size_t len)
+int mds_memcache_read(mds_memcache *c, void *dst, uintptr_t addr, size_t len)
 {
     if (addr + len < addr)
         return -EFAULT;

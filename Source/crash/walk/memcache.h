@@ -19,15 +19,15 @@
 #define MDS_MEMCACHE_LINES 16
 #endif
 #ifndef MDS_MEMCACHE_LINE
-#define MDS_MEMCACHE_LINE 1024 /* a power of two, <= 4096 */
+#define MDS_MEMCACHE_LINE 4096 /* a power of two, <= 4096 */
 #endif
 
 typedef struct mds_memcache {
-    uintptr_t tag[MDS_MEMCACHE_LINES];  /* line address */
-    uint8_t state[MDS_MEMCACHE_LINES];  /* 0 empty, 1 readable, 2 bad */
-    unsigned next;                      /* round-robin victim */
-    unsigned last;                      /* most recent hit */
-    uint64_t lookups, fills;            /* statistics */
+    uintptr_t tag[MDS_MEMCACHE_LINES]; /* line address */
+    uint8_t state[MDS_MEMCACHE_LINES]; /* 0 empty, 1 readable, 2 bad */
+    unsigned next;                     /* round-robin victim */
+    unsigned last;                     /* most recent hit */
+    uint64_t lookups, fills;           /* statistics */
     unsigned char data[MDS_MEMCACHE_LINES][MDS_MEMCACHE_LINE]
         __attribute__((aligned(64)));
 } mds_memcache;
@@ -36,8 +36,7 @@ typedef struct mds_memcache {
 void mds_memcache_reset(mds_memcache *c);
 /* Copies len bytes at addr into dst. c may be NULL: then every read goes
  * straight to mds_safe_read. Returns 0 or a negative -errno. */
-int mds_memcache_read(mds_memcache *c, void *dst, uintptr_t addr,
-                      size_t len);
+int mds_memcache_read(mds_memcache *c, void *dst, uintptr_t addr, size_t len);
 /* One machine word (any alignment). */
 int mds_memcache_word(mds_memcache *c, uintptr_t addr, uintptr_t *out);
 

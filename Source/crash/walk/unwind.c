@@ -46,8 +46,8 @@
 
 /* ------------------------------------------------ libunwind version shim */
 
-#if (UNW_VERSION_MAJOR > 1 ||                                                 \
-     (UNW_VERSION_MAJOR == 1 && UNW_VERSION_MINOR >= 7)) &&                   \
+#if (UNW_VERSION_MAJOR > 1 ||                                                  \
+     (UNW_VERSION_MAJOR == 1 && UNW_VERSION_MINOR >= 7)) &&                    \
     !defined(MDS_UNW_FORCE_SEARCH_TABLE)
 #define MDS_UNW_IN_RANGE 1
 #else
@@ -57,11 +57,9 @@
  * (UNW_INFO_FORMAT_REMOTE_TABLE: table_data = first entry, table_len =
  * entries * 8 / sizeof(unw_word_t), segbase = .eh_frame_hdr address). */
 extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as,
-                                              unw_word_t ip,
-                                              unw_dyn_info_t *di,
+                                              unw_word_t ip, unw_dyn_info_t *di,
                                               unw_proc_info_t *pi,
-                                              int need_unwind_info,
-                                              void *arg);
+                                              int need_unwind_info, void *arg);
 #endif
 
 #define MDS_WALK_HARD_CAP 4096
@@ -90,11 +88,10 @@ static int acc_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val,
 static int unw_to_mds(unw_regnum_t r)
 {
     static const signed char map[UNW_X86_64_RIP + 1] = {
-        MDS_REG_RAX, MDS_REG_RDX, MDS_REG_RCX, MDS_REG_RBX,
-        MDS_REG_RSI, MDS_REG_RDI, MDS_REG_RBP, MDS_REG_RSP,
-        MDS_REG_R8,  MDS_REG_R9,  MDS_REG_R10, MDS_REG_R11,
-        MDS_REG_R12, MDS_REG_R13, MDS_REG_R14, MDS_REG_R15,
-        MDS_REG_RIP};
+        MDS_REG_RAX, MDS_REG_RDX, MDS_REG_RCX, MDS_REG_RBX, MDS_REG_RSI,
+        MDS_REG_RDI, MDS_REG_RBP, MDS_REG_RSP, MDS_REG_R8,  MDS_REG_R9,
+        MDS_REG_R10, MDS_REG_R11, MDS_REG_R12, MDS_REG_R13, MDS_REG_R14,
+        MDS_REG_R15, MDS_REG_RIP};
     if (r < 0 || r > UNW_X86_64_RIP)
         return -1;
     return map[r];
@@ -114,8 +111,8 @@ static int acc_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val,
     return 0;
 }
 
-static int acc_fpreg(unw_addr_space_t as, unw_regnum_t reg,
-                     unw_fpreg_t *val, int write, void *arg)
+static int acc_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val,
+                     int write, void *arg)
 {
     (void)as, (void)reg, (void)val, (void)write, (void)arg;
     return -UNW_EBADREG;
@@ -160,25 +157,52 @@ static int read_encoded(mds_walker *w, uintptr_t *addr, uint8_t enc,
     } u;
     size_t len;
     switch (enc & 0x0f) {
-    case 0x00: case 0x04: case 0x0c: len = 8; break; /* absptr, data8 */
-    case 0x02: case 0x0a: len = 2; break;
-    case 0x03: case 0x0b: len = 4; break;
-    default: return -1;
+    case 0x00:
+    case 0x04:
+    case 0x0c:
+        len = 8;
+        break; /* absptr, data8 */
+    case 0x02:
+    case 0x0a:
+        len = 2;
+        break;
+    case 0x03:
+    case 0x0b:
+        len = 4;
+        break;
+    default:
+        return -1;
     }
     if (mds_memcache_read(&w->cache, &u, start, len) < 0)
         return -1;
     switch (enc & 0x0f) {
-    case 0x02: v = u.u16; break;
-    case 0x0a: v = (uintptr_t)(intptr_t)u.s16; break;
-    case 0x03: v = u.u32; break;
-    case 0x0b: v = (uintptr_t)(intptr_t)u.s32; break;
-    default: v = (uintptr_t)u.u64; break;
+    case 0x02:
+        v = u.u16;
+        break;
+    case 0x0a:
+        v = (uintptr_t)(intptr_t)u.s16;
+        break;
+    case 0x03:
+        v = u.u32;
+        break;
+    case 0x0b:
+        v = (uintptr_t)(intptr_t)u.s32;
+        break;
+    default:
+        v = (uintptr_t)u.u64;
+        break;
     }
     switch (enc & 0x70) {
-    case 0x00: break;
-    case 0x10: v += start; break;   /* pcrel */
-    case 0x30: v += datarel; break; /* datarel */
-    default: return -1;
+    case 0x00:
+        break;
+    case 0x10:
+        v += start;
+        break; /* pcrel */
+    case 0x30:
+        v += datarel;
+        break; /* datarel */
+    default:
+        return -1;
     }
     if (enc & 0x80) /* indirect: not used in .eh_frame_hdr headers */
         return -1;
@@ -217,9 +241,9 @@ static int search_table(mds_walker *w, const mds_image *img, int idx,
 {
 #if MDS_UNW_IN_RANGE
     (void)idx;
-    return unw_get_proc_info_in_range(
-        img->start, img->end, img->eh_frame_hdr, img->eh_frame_hdr_len, 0,
-        0, w->as, ip, pi, need, w);
+    return unw_get_proc_info_in_range(img->start, img->end, img->eh_frame_hdr,
+                                      img->eh_frame_hdr_len, 0, 0, w->as, ip,
+                                      pi, need, w);
 #else
     if (eh_table(w, idx, img) < 0)
         return -UNW_ENOINFO;
@@ -525,8 +549,8 @@ static int walk(mds_walker *w, int use_lu, mds_memcache *mc,
     for (;;) {
         frame_state nx = {0, 0, 0, 0};
         int trust = 0, switched = 0;
-        if (n == 1 && (cur.pc < 4096 ||
-                       !mds_images_is_exec(w->images, cur.pc))) {
+        if (n == 1 &&
+            (cur.pc < 4096 || !mds_images_is_exec(w->images, cur.pc))) {
             uintptr_t ra;
             if (mds_memcache_word(mc, cur.sp, &ra) == 0 &&
                 is_call_site(w, mc, ra)) {
@@ -548,8 +572,7 @@ static int walk(mds_walker *w, int use_lu, mds_memcache *mc,
             trust = MDS_TRUST_FRAME_POINTER;
         if (!trust &&
             step_scan(w, mc, &cur, n == 1,
-                      n == 1 ? MDS_SCAN_WORDS_CTX : MDS_SCAN_WORDS,
-                      &nx) > 0)
+                      n == 1 ? MDS_SCAN_WORDS_CTX : MDS_SCAN_WORDS, &nx) > 0)
             trust = MDS_TRUST_SCAN;
         if (!trust)
             break;
@@ -572,10 +595,18 @@ static int walk(mds_walker *w, int use_lu, mds_memcache *mc,
         frames[n].trust = (uint8_t)trust;
         n++;
         switch (trust) {
-        case MDS_TRUST_CFI: w->stats.cfi_frames++; break;
-        case MDS_TRUST_FRAME_POINTER: w->stats.fp_frames++; break;
-        case MDS_TRUST_STACK_POINTER: w->stats.sp_frames++; break;
-        default: w->stats.scan_frames++; break;
+        case MDS_TRUST_CFI:
+            w->stats.cfi_frames++;
+            break;
+        case MDS_TRUST_FRAME_POINTER:
+            w->stats.fp_frames++;
+            break;
+        case MDS_TRUST_STACK_POINTER:
+            w->stats.sp_frames++;
+            break;
+        default:
+            w->stats.scan_frames++;
+            break;
         }
         if (trust != MDS_TRUST_CFI && use_lu)
             lu_ok = cursor_init(w, &nx, nx.pc - 1, NULL) == 0;
@@ -584,9 +615,8 @@ static int walk(mds_walker *w, int use_lu, mds_memcache *mc,
     return (int)n;
 }
 
-int mds_walk(mds_walker *w, const mds_image_table *images,
-             const mds_regs *regs, mds_frame *frames, size_t max,
-             int *capped)
+int mds_walk(mds_walker *w, const mds_image_table *images, const mds_regs *regs,
+             mds_frame *frames, size_t max, int *capped)
 {
     if (!w || !images || !regs || !frames)
         return MAYDAY_EINVAL;
@@ -640,4 +670,3 @@ void mds_walker_get_stats(const mds_walker *w, mds_walk_stats *out)
     if (w && out)
         *out = w->stats;
 }
-

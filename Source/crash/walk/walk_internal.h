@@ -49,9 +49,9 @@ struct mds_walker {
     uint64_t images_sig;   /* signature of the last image table */
     /* per-walk state, read by the accessors */
     const mds_image_table *images;
-    mds_regs cur;          /* registers of the frame the cursor is at */
-    int fpi_fail;          /* a find_proc_info failed during this step */
-    int eh_img;            /* image whose .eh_frame_hdr is parsed below */
+    mds_regs cur; /* registers of the frame the cursor is at */
+    int fpi_fail; /* a find_proc_info failed during this step */
+    int eh_img;   /* image whose .eh_frame_hdr is parsed below */
     uintptr_t eh_table;
     uintptr_t eh_count;
     mds_walk_stats stats;

@@ -18,6 +18,13 @@
 
 #define WARM_FRAMES 128
 
+/* The brief's choice is UNW_CACHE_GLOBAL; other policies can be built for
+ * measurements (bench/bench_walk), e.g. -DMDS_UNW_CACHE_POLICY=
+ * UNW_CACHE_PER_THREAD. See docs/stack-walking.md, "Caches". */
+#ifndef MDS_UNW_CACHE_POLICY
+#define MDS_UNW_CACHE_POLICY UNW_CACHE_GLOBAL
+#endif
+
 /* One walk of the calling thread, from getcontext(). */
 static void warm_up(mds_walker *w)
 {
@@ -61,7 +68,7 @@ mds_walker *md_walker_create(void)
         mds_arena_unmap(&a);
         return NULL;
     }
-    if (unw_set_caching_policy(w->as, UNW_CACHE_GLOBAL) != 0) {
+    if (unw_set_caching_policy(w->as, MDS_UNW_CACHE_POLICY) != 0) {
         unw_destroy_addr_space(w->as);
         mds_arena_unmap(&a);
         return NULL;
