@@ -49,7 +49,9 @@ static uint32_t le32(const unsigned char *p)
 static int check_header(const unsigned char *h, size_t have)
 {
     size_t m = have < MDS_FILE_MAGIC_LEN ? have : MDS_FILE_MAGIC_LEN;
-    if (memcmp(h, MDS_FILE_MAGIC, m) != 0)
+    /* m == 0: h may be NULL (parse of an empty buffer), and memcmp with a
+     * null pointer is undefined even for length 0 (UBSan). */
+    if (m && memcmp(h, MDS_FILE_MAGIC, m) != 0)
         return MAYDAY_EFOREIGN;
     if (have < MDS_FILE_MAGIC_LEN + 1)
         return MAYDAY_ECORRUPT;
