@@ -66,7 +66,14 @@ int main(int argc, char **argv)
     context_function();
     marker_function();
     capture(3); /* MAIN_MARKER */
-    g_pcs[4] = (uint64_t)(uintptr_t)dlsym(RTLD_DEFAULT, "write") + 4;
+    /* libc's own write: through RTLD_DEFAULT an interposer (the ASan
+     * runtime's interceptor in sanitizer builds) would answer instead. */
+    void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+    if (!libc || !dlsym(libc, "write")) {
+        fprintf(stderr, "make_fixture: libc.so.6 write not found\n");
+        return 1;
+    }
+    g_pcs[4] = (uint64_t)(uintptr_t)dlsym(libc, "write") + 4;
     fx_opts o = {.pcs = g_pcs, .npcs = 5};
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--tricky") == 0)
