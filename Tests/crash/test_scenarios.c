@@ -181,89 +181,108 @@ static void check_common(const scen *s, const Mayday__Report *r)
     }
 }
 
+typedef struct outcome {
+    int hung, signal_ok, reports, decodes;
+} outcome;
+
+/* Runs the scenario once; fills o (and writes it to out_fd if >= 0).
+ * If verify, then checks the report with cmocka assertions (which end the
+ * current test, or the process, on failure). */
+static void run_once(const scen *s, int rep, outcome *o, int verify,
+                     int out_fd)
+{
+    memset(o, 0, sizeof *o);
+    char *dir = mdt_mkdtemp("scen");
+    assert_non_null(dir);
+    char *rdir = 0;
+    assert_true(asprintf(&rdir, "%s/reports", dir) > 0);
+    char *out = 0;
+    assert_true(asprintf(&out, "%s/out.txt", dir) > 0);
+    char *argv[16] = {crasher, rdir, (char *)s->name, 0};
+    int via_gdb = s->mode && !strcmp(s->mode, "gdb");
+    int as_pid1 = s->mode && !strcmp(s->mode, "pid1");
+    if (via_gdb) {
+        /* gdb stops at the fault; `continue` delivers it to mayday, which
+         * must see the tracer and report from the handler. */
+        char *g[] = {"/usr/bin/gdb", "-nx", "-batch", "-ex", "run",
+                     "-ex", "continue", "-ex", "continue", "--args",
+                     crasher, rdir, (char *)s->name, 0};
+        memcpy(argv, g, sizeof g);
+    } else if (as_pid1) {
+        char *u[] = {"/usr/bin/unshare", "--pid", "--fork", "--mount-proc",
+                     crasher, rdir, (char *)s->name, 0};
+        memcpy(argv, u, sizeof u);
+    }
+    char modebuf[64];
+    snprintf(modebuf, sizeof modebuf, "CRASHER_MODE=%s",
+             s->mode && (!strcmp(s->mode, "thread") ||
+                         !strcmp(s->mode, "signal"))
+                 ? s->mode
+                 : "auto");
+    char *env[] = {modebuf, 0};
+    int st = mdt_run(argv, env, TIMEOUT_MS, &o->hung, out);
+    if (via_gdb) {
+        o->signal_ok = 1; /* gdb's own status says nothing */
+    } else if (as_pid1) {
+        /* PID 1 ignores a re-sent default signal: mayday must end it with
+         * exit(128+sig); unshare passes that on. */
+        o->signal_ok = (WIFEXITED(st) && WEXITSTATUS(st) == 128 + s->sig) ||
+                       (WIFSIGNALED(st) && WTERMSIG(st) == s->sig);
+    } else if (s->sig) {
+        o->signal_ok = WIFSIGNALED(st) && WTERMSIG(st) == s->sig;
+    } else {
+        o->signal_ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    }
+    char path[4096];
+    o->reports = mdt_count_reports(rdir, path, sizeof path);
+    Mayday__Report *r = o->reports == 1 ? mdt_load_report(path) : 0;
+    o->decodes = r != 0;
+    if (out_fd >= 0 && write(out_fd, o, sizeof *o) != (ssize_t)sizeof *o)
+        fail_msg("pipe");
+    if (verify) {
+        if (o->hung)
+            fail_msg("%s: run %d hung (killed after %d ms)", s->name, rep,
+                     TIMEOUT_MS);
+        if (!o->signal_ok)
+            fail_msg("%s: run %d: status 0x%x, want %s %d (see %s)", s->name,
+                     rep, st, s->sig ? "signal" : "exit", s->sig, out);
+        if (o->reports != s->reports)
+            fail_msg("%s: run %d: %d reports, want %d", s->name, rep,
+                     o->reports, s->reports);
+        if (o->reports == 1 && !r)
+            fail_msg("%s: run %d: report does not decode", s->name, rep);
+    }
+    if (verify && r) {
+        check_common(s, r);
+        if (via_gdb) {
+            assert_int_equal(r->header->handler,
+                             MAYDAY__HANDLER__HANDLER_SIGNAL);
+            assert_true(r->process->has_tracer_pid &&
+                        r->process->tracer_pid > 0);
+        } else if (s->sig && !as_pid1) {
+            assert_int_equal(r->header->handler,
+                             s->mode && !strcmp(s->mode, "signal")
+                                 ? MAYDAY__HANDLER__HANDLER_SIGNAL
+                                 : MAYDAY__HANDLER__HANDLER_EXCEPTION_THREAD);
+        }
+        if (s->check)
+            s->check(s, r, path);
+    }
+    if (r)
+        mayday__report__free_unpacked(r, 0);
+    mdt_rmtree(dir);
+    free(dir);
+    free(rdir);
+    free(out);
+}
+
 static void run_scenario(void **state)
 {
     const scen *s = *state;
     int reps = mdt_repeat(20);
     for (int rep = 0; rep < reps; rep++) {
-        char *dir = mdt_mkdtemp("scen");
-        assert_non_null(dir);
-        char *rdir = 0;
-        assert_true(asprintf(&rdir, "%s/reports", dir) > 0);
-        char *out = 0;
-        assert_true(asprintf(&out, "%s/out.txt", dir) > 0);
-        char *argv[16] = {crasher, rdir, (char *)s->name, 0};
-        int via_gdb = s->mode && !strcmp(s->mode, "gdb");
-        int as_pid1 = s->mode && !strcmp(s->mode, "pid1");
-        if (via_gdb) {
-            /* gdb stops at the fault; `continue` delivers it to mayday,
-             * which must see the tracer and report from the handler. */
-            char *g[] = {"/usr/bin/gdb", "-nx", "-batch", "-ex", "run",
-                         "-ex", "continue", "-ex", "continue", "--args",
-                         crasher, rdir, (char *)s->name, 0};
-            memcpy(argv, g, sizeof g);
-        } else if (as_pid1) {
-            char *u[] = {"/usr/bin/unshare", "--pid", "--fork",
-                         "--mount-proc", crasher, rdir, (char *)s->name, 0};
-            memcpy(argv, u, sizeof u);
-        }
-        char modebuf[64];
-        snprintf(modebuf, sizeof modebuf, "CRASHER_MODE=%s",
-                 s->mode && (!strcmp(s->mode, "thread") ||
-                             !strcmp(s->mode, "signal"))
-                     ? s->mode
-                     : "auto");
-        char *env[] = {modebuf, 0};
-        int hung = 0;
-        int st = mdt_run(argv, env, TIMEOUT_MS, &hung, out);
-        if (hung)
-            fail_msg("%s: run %d hung (killed after %d ms)", s->name, rep,
-                     TIMEOUT_MS);
-        if (via_gdb) {
-            /* gdb's own status says nothing about the inferior. */
-        } else if (as_pid1) {
-            /* PID 1 ignores a re-sent default signal: mayday must end it
-             * with exit(128+sig); unshare passes that on. */
-            if (!(WIFEXITED(st) && WEXITSTATUS(st) == 128 + s->sig) &&
-                !(WIFSIGNALED(st) && WTERMSIG(st) == s->sig))
-                fail_msg("%s as pid 1: run %d: status 0x%x", s->name, rep,
-                         st);
-        } else if (s->sig) {
-            if (!WIFSIGNALED(st) || WTERMSIG(st) != s->sig)
-                fail_msg("%s: run %d: status 0x%x, want signal %d (see %s)",
-                         s->name, rep, st, s->sig, out);
-        } else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-            fail_msg("%s: run %d: status 0x%x, want exit 0", s->name, rep, st);
-        }
-        char path[4096];
-        int n = mdt_count_reports(rdir, path, sizeof path);
-        if (n != s->reports)
-            fail_msg("%s: run %d: %d reports, want %d", s->name, rep, n,
-                     s->reports);
-        if (n == 1) {
-            Mayday__Report *r = mdt_load_report(path);
-            if (!r)
-                fail_msg("%s: run %d: report does not decode", s->name, rep);
-            check_common(s, r);
-            if (via_gdb) {
-                assert_int_equal(r->header->handler,
-                                 MAYDAY__HANDLER__HANDLER_SIGNAL);
-                assert_true(r->process->has_tracer_pid &&
-                            r->process->tracer_pid > 0);
-            } else if (s->sig && !as_pid1) {
-                assert_int_equal(r->header->handler,
-                                 s->mode && !strcmp(s->mode, "signal")
-                                     ? MAYDAY__HANDLER__HANDLER_SIGNAL
-                                     : MAYDAY__HANDLER__HANDLER_EXCEPTION_THREAD);
-            }
-            if (s->check)
-                s->check(s, r, path);
-            mayday__report__free_unpacked(r, 0);
-        }
-        mdt_rmtree(dir);
-        free(dir);
-        free(rdir);
-        free(out);
+        outcome o;
+        run_once(s, rep, &o, 1, -1);
     }
 }
 
@@ -309,9 +328,72 @@ static const scen scenarios[] = {
     {"null-write", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, "pid1", 0},
 };
 
+/* --matrix: every scenario `reps` times, a table of outcomes instead of
+ * stopping at the first failure. Each run happens in a child that first
+ * sends back the raw outcome (hang, signal, reports, decode) and then
+ * checks the report with the scenario's assertions: a failed assertion
+ * ends that child only, and counts in the "checks" column. */
+static int matrix(int reps, const char *label)
+{
+    size_t n = sizeof scenarios / sizeof scenarios[0];
+    int bad_total = 0;
+    printf("crash matrix (%s): %d runs per scenario\n", label, reps);
+    printf("(reports: written in all runs, want runs x expected; decode: "
+           "reports that decode; signal: runs that ended as expected)\n");
+    printf("%-26s %-7s %5s %8s %8s %8s %6s %6s\n", "scenario", "mode",
+           "runs", "reports", "decode", "signal", "hangs", "checks");
+    for (size_t i = 0; i < n; i++) {
+        const scen *s = &scenarios[i];
+        int rep_ok = 0, dec = 0, sig = 0, hangs = 0, checks = 0;
+        for (int rep = 0; rep < reps; rep++) {
+            int fds[2];
+            if (pipe(fds) < 0)
+                return 2;
+            pid_t pid = fork();
+            if (pid == 0) {
+                outcome o2;
+                close(fds[0]);
+                run_once(s, rep, &o2, 1, fds[1]);
+                _exit(0);
+            }
+            close(fds[1]);
+            outcome o;
+            memset(&o, 0, sizeof o);
+            if (read(fds[0], &o, sizeof o) != (ssize_t)sizeof o)
+                o.hung = 1; /* the runner itself died: count it against */
+            close(fds[0]);
+            int st = 0;
+            waitpid(pid, &st, 0);
+            rep_ok += o.reports;
+            dec += o.reports == 1 && o.decodes;
+            sig += o.signal_ok;
+            hangs += o.hung;
+            checks += WIFEXITED(st) && WEXITSTATUS(st) == 0;
+        }
+        int want_dec = s->reports == 1 ? reps : 0;
+        int bad = rep_ok != reps * s->reports || dec != want_dec || sig != reps ||
+                  hangs != 0 || checks != reps;
+        bad_total += bad;
+        printf("%-26s %-7s %5d %8d %8d %8d %6d %6d%s\n", s->name,
+               s->mode ? s->mode : "auto", reps, rep_ok, dec, sig, hangs,
+               checks, bad ? "  MISS" : "");
+        fflush(stdout);
+    }
+    printf("%s: %d scenario(s) with misses\n", label, bad_total);
+    return bad_total ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-    crasher = mdt_build_path("Tests/crash/crasher");
+    const char *c = getenv("MAYDAY_CRASHER");
+    crasher = c ? strdup(c) : mdt_build_path("Tests/crash/crasher");
+    if (argc > 1 && !strcmp(argv[1], "--matrix")) {
+        int reps = mdt_repeat(20);
+        if (argc > 2 && !strcmp(argv[2], "--quick"))
+            reps = 5;
+        return matrix(reps, c && strstr(c, "shared") ? "shared library"
+                                                     : "static library");
+    }
     const char *only = argc > 1 ? argv[1] : getenv("MAYDAY_SCENARIO");
     size_t n = sizeof scenarios / sizeof scenarios[0];
     struct CMUnitTest *tests = calloc(n, sizeof *tests);
