@@ -252,6 +252,16 @@ int wt_find_image_file(const mds_image_table *t, const char *path)
     return -1;
 }
 
+int wt_libc_image(const mds_image_table *t)
+{
+    Dl_info di;
+    void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+    void *fn = libc ? dlsym(libc, "fopen") : NULL;
+    if (!fn || !dladdr(fn, &di))
+        return -1;
+    return wt_find_image_file(t, di.dli_fname);
+}
+
 int wt_in_child(int (*fn)(void *), void *arg, unsigned timeout_s)
 {
     fflush(NULL);

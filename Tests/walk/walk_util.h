@@ -68,6 +68,9 @@ mds_image_table *wt_table_new(size_t cap, size_t pool);
 void wt_table_free(mds_image_table *t);
 /* Index of the image with the same file (st_dev/st_ino) as path, or -1. */
 int wt_find_image_file(const mds_image_table *t, const char *path);
+/* Index of libc.so.6 in t, or -1. Found through libc's own handle, not
+ * dladdr(&fopen): an interposer (the ASan runtime) would answer that. */
+int wt_libc_image(const mds_image_table *t);
 
 /* Runs fn in a forked child with an alarm(timeout_s); returns the wait
  * status. fn returns the child's exit code. */
