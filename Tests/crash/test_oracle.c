@@ -1,0 +1,195 @@
+/*
+ * test_oracle.c - gdb as an independent oracle for mayday's stack walk.
+ *
+ * The crasher runs with core dumps on; after mayday writes its report it
+ * re-raises, the kernel dumps core, and gdb reads the crashed thread's
+ * frames from the core (`frame apply all -q p/x $pc`). mayday's frames for
+ * the crashed thread must be the same addresses, in the same order, from
+ * the interrupted pc outward.
+ *
+ * Skipped when cores do not land in the working directory
+ * (/proc/sys/kernel/core_pattern is a pipe or an absolute path).
+ *
+ * Context: test program.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mdt.h"
+
+static char *crasher;
+
+static int cores_in_cwd(void)
+{
+    char pat[256] = "";
+    FILE *f = fopen("/proc/sys/kernel/core_pattern", "r");
+    if (!f)
+        return 0;
+    if (!fgets(pat, sizeof pat, f))
+        pat[0] = 0;
+    fclose(f);
+    return pat[0] && pat[0] != '|' && pat[0] != '/';
+}
+
+/* Runs the crasher in dir with unlimited cores; returns the wait status. */
+static int run_with_core(const char *dir, const char *scenario)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (chdir(dir) < 0)
+            _exit(126);
+        struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
+        setrlimit(RLIMIT_CORE, &rl);
+        int fd = open("out.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execl(crasher, crasher, "reports", scenario, (char *)0);
+        _exit(127);
+    }
+    int st = 0;
+    alarm(60);
+    waitpid(pid, &st, 0);
+    alarm(0);
+    return st;
+}
+
+/* The frame pcs gdb sees in the core's crashed thread. Only gdb's real
+ * frames count: it also shows inline frames (same pc as the frame that
+ * contains them), the signal trampoline, and "tail call" frames that it
+ * makes up from DWARF call-site records, whose pc is the instruction after
+ * a jmp, not a return address (glibc's pthread_kill tail-calls
+ * __pthread_kill_implementation: gdb shows a frame there that no stack
+ * holds). */
+static int gdb_pcs(const char *dir, uint64_t *pcs, int max)
+{
+    char script[4200];
+    snprintf(script, sizeof script, "%s/frames.py", dir);
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    fputs("import gdb\n"
+          "gdb.execute('set backtrace past-main on')\n"
+          "gdb.execute('set backtrace past-entry on')\n"
+          "f = gdb.newest_frame()\n"
+          "while f is not None:\n"
+          "    print('PC 0x%x %d' % (f.pc(), "
+          "1 if f.type() == gdb.NORMAL_FRAME else 0))\n"
+          "    f = f.older()\n",
+          f);
+    fclose(f);
+    char *cmd = 0;
+    assert_true(asprintf(&cmd,
+                         "cd '%s' && core=$(ls core* | head -n1) && "
+                         "gdb -nx -batch -x frames.py '%s' \"$core\" "
+                         "2>/dev/null",
+                         dir, crasher) > 0);
+    FILE *p = popen(cmd, "r");
+    free(cmd);
+    assert_non_null(p);
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof line, p) && n < max) {
+        unsigned long long v;
+        int normal;
+        if (sscanf(line, "PC 0x%llx %d", &v, &normal) == 2 && normal)
+            pcs[n++] = v;
+    }
+    pclose(p);
+    return n;
+}
+
+static void oracle(const char *scenario, int min_match)
+{
+    if (!cores_in_cwd())
+        skip();
+    char *dir = mdt_mkdtemp("oracle");
+    assert_non_null(dir);
+    int st = run_with_core(dir, scenario);
+    assert_true(WIFSIGNALED(st));
+    if (!WCOREDUMP(st)) {
+        mdt_rmtree(dir);
+        free(dir);
+        skip(); /* e.g. a container without core dumps */
+    }
+    char rdir[4096], path[4096];
+    snprintf(rdir, sizeof rdir, "%s/reports", dir);
+    assert_int_equal(mdt_count_reports(rdir, path, sizeof path), 1);
+    Mayday__Report *r = mdt_load_report(path);
+    assert_non_null(r);
+    assert_true(r->has_crashed_thread);
+    const Mayday__Thread *t = r->threads[r->crashed_thread];
+
+    uint64_t pcs[1024];
+    int n = gdb_pcs(dir, pcs, 1024);
+    assert_true(n >= 3);
+    /* gdb may show frames before the interrupted one (mayday's own
+     * handler, when the signal was re-sent from inside it): start where
+     * mayday's frame 0 is. */
+    int start = -1;
+    for (int i = 0; i < n && start < 0; i++) {
+        if (pcs[i] == t->frames[0]->pc)
+            start = i;
+    }
+    if (start < 0)
+        fail_msg("%s: mayday's frame 0 pc 0x%llx not among gdb's %d frames",
+                 scenario, (unsigned long long)t->frames[0]->pc, n);
+    int k = 0;
+    while (start + k < n && (size_t)k < t->n_frames &&
+           pcs[start + k] == t->frames[k]->pc)
+        k++;
+    /* Every frame both show must agree; gdb and mayday may each stop at
+     * a different outermost frame (_start). */
+    int common = n - start < (int)t->n_frames ? n - start : (int)t->n_frames;
+    if (k < common - 1 || k < min_match)
+        fail_msg("%s: frames agree up to %d of %d (gdb %d from %d, mayday "
+                 "%zu); first difference gdb 0x%llx mayday 0x%llx",
+                 scenario, k, common, n, start, t->n_frames,
+                 (unsigned long long)(start + k < n ? pcs[start + k] : 0),
+                 (unsigned long long)((size_t)k < t->n_frames
+                                          ? t->frames[k]->pc
+                                          : 0));
+    printf("%s: %d frames identical to gdb's\n", scenario, k);
+    mayday__report__free_unpacked(r, 0);
+    mdt_rmtree(dir);
+    free(dir);
+}
+
+static void null_write(void **state)
+{
+    (void)state;
+    oracle("null-write", 3);
+}
+
+static void abort_(void **state)
+{
+    (void)state;
+    oracle("abort", 3);
+}
+
+static void deep_worker(void **state)
+{
+    (void)state;
+    oracle("deep-worker", 31);
+}
+
+int main(void)
+{
+    crasher = mdt_build_path("Tests/crash/crasher");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(null_write),
+        cmocka_unit_test(abort_),
+        cmocka_unit_test(deep_worker),
+    };
+    return cmocka_run_group_tests(tests, 0, 0);
+}
