@@ -372,6 +372,15 @@ static void test_reentry(void **state)
     assert_int_equal(wt_park(p, rec_o2_fp, DEPTH, 0), 0);
     assert_int_equal(mds_images_capture(g_t), 0);
     int tid = (int)syscall(SYS_gettid), capped;
+    /* Busy on another thread: no libunwind for this walk, not poisoned. */
+    w2->busy_tid = tid + 1;
+    int n1 = mds_walk(w2, g_t, &p->regs, g_f, MAXF, &capped);
+    assert_true(n1 >= 2);
+    assert_false(w2->lu_poisoned);
+    assert_int_equal(w2->busy_tid, tid + 1);
+    for (int i = 0; i < n1; i++)
+        assert_true(g_f[i].trust != MDS_TRUST_CFI);
+    /* Busy on this thread: re-entry. */
     w2->busy_tid = tid;
     int n = mds_walk(w2, g_t, &p->regs, g_f, MAXF, &capped);
     assert_true(n >= 2);

@@ -326,11 +326,10 @@ static uintptr_t through_plt(mds_memcache *mc, uintptr_t t)
  * (direct, or through a rip-relative slot; PLT stubs followed) and put in
  * *target; CALL_UNKNOWN: an indirect call through a register or memory.
  */
-static int call_kind(mds_walker *w, mds_memcache *mc, uintptr_t ra,
+static int call_kind(const mds_image_table *t, mds_memcache *mc, uintptr_t ra,
                      uintptr_t *target)
 {
-    if (!mds_images_is_exec(w->images, ra) ||
-        !mds_images_is_exec(w->images, ra - 7))
+    if (!mds_images_is_exec(t, ra) || !mds_images_is_exec(t, ra - 7))
         return CALL_NONE;
     uint8_t b[8]; /* b[i] = byte at ra - 8 + i */
     if (mds_memcache_read(mc, b, ra - 8, 8) < 0)
@@ -378,10 +377,11 @@ static int call_kind(mds_walker *w, mds_memcache *mc, uintptr_t ra,
     return CALL_NONE;
 }
 
-static int is_call_site(mds_walker *w, mds_memcache *mc, uintptr_t ra)
+static int is_call_site(const mds_image_table *t, mds_memcache *mc,
+                        uintptr_t ra)
 {
-    uintptr_t t;
-    return call_kind(w, mc, ra, &t) != CALL_NONE;
+    uintptr_t target;
+    return call_kind(t, mc, ra, &target) != CALL_NONE;
 }
 
 /* ------------------------------------------------------- the walk */
@@ -456,8 +456,8 @@ static int step_cfi(mds_walker *w, const frame_state *cur, frame_state *nx,
     return 1;
 }
 
-static int step_fp(mds_walker *w, mds_memcache *mc, const frame_state *cur,
-                   frame_state *nx)
+static int step_fp(const mds_image_table *t, mds_memcache *mc,
+                   const frame_state *cur, frame_state *nx)
 {
     uintptr_t fp = cur->fp, saved[2];
     if (!cur->fp_valid || (fp & 7) || fp < cur->sp ||
@@ -465,7 +465,7 @@ static int step_fp(mds_walker *w, mds_memcache *mc, const frame_state *cur,
         return -1;
     if (mds_memcache_read(mc, saved, fp, sizeof(saved)) < 0)
         return -1;
-    if (!mds_images_is_exec(w->images, saved[1]))
+    if (!mds_images_is_exec(t, saved[1]))
         return -1;
     nx->pc = saved[1];
     nx->sp = fp + 16;
@@ -481,23 +481,24 @@ static int step_fp(mds_walker *w, mds_memcache *mc, const frame_state *cur,
  * the window: first choice is a call to the current function (target at
  * most MDS_FN_MAX_SIZE below pc) or an indirect call.
  */
-static int step_scan(mds_walker *w, mds_memcache *mc, const frame_state *cur,
-                     int context, int words, frame_state *nx)
+static int step_scan(const mds_image_table *t, mds_memcache *mc,
+                     const frame_state *cur, int context, int words,
+                     frame_state *nx)
 {
     uintptr_t a = (cur->sp + 7) & ~(uintptr_t)7, weak = 0, weak_at = 0;
     uintptr_t fpc = context ? cur->pc : cur->pc - 1;
-    int known_fn = mds_images_is_exec(w->images, fpc);
+    int known_fn = mds_images_is_exec(t, fpc);
     for (int i = 0; i < words; i++, a += 8) {
-        uintptr_t v, t = 0;
+        uintptr_t v, target = 0;
         if (mds_memcache_word(mc, a, &v) < 0)
             break; /* the end of readable stack */
         if (v < 4096)
             continue;
-        int kind = call_kind(w, mc, v, &t);
+        int kind = call_kind(t, mc, v, &target);
         if (kind == CALL_NONE)
             continue;
         int good = kind == CALL_UNKNOWN || !known_fn ||
-                   (t <= fpc && fpc - t < MDS_FN_MAX_SIZE);
+                   (target <= fpc && fpc - target < MDS_FN_MAX_SIZE);
         if (!good) {
             if (!weak) {
                 weak = v;
@@ -519,12 +520,13 @@ static int step_scan(mds_walker *w, mds_memcache *mc, const frame_state *cur,
 }
 
 /*
- * The walk proper. use_lu: libunwind may be used; mc: the line cache or
- * NULL (direct safe reads, for a re-entered walker).
+ * The walk proper. use_lu: libunwind may be used (then w is owned by this
+ * walk and w->images == t); mc: the line cache, or NULL for direct safe
+ * reads; st: counters. A walk with use_lu == 0 touches nothing in w.
  */
-static int walk(mds_walker *w, int use_lu, mds_memcache *mc,
-                const mds_regs *regs, mds_frame *frames, size_t max,
-                int *capped)
+static int walk(mds_walker *w, int use_lu, const mds_image_table *t,
+                mds_memcache *mc, mds_walk_stats *st, const mds_regs *regs,
+                mds_frame *frames, size_t max, int *capped)
 {
     if (!(regs->valid & (1ull << MDS_REG_PC)) ||
         !(regs->valid & (1ull << MDS_REG_SP)))
@@ -539,7 +541,7 @@ static int walk(mds_walker *w, int use_lu, mds_memcache *mc,
                        (regs->valid & (1ull << MDS_REG_FP)) != 0};
     frames[0].pc = cur.pc;
     frames[0].sp = cur.sp;
-    frames[0].image = mds_images_find(w->images, cur.pc);
+    frames[0].image = mds_images_find(t, cur.pc);
     frames[0].trust = MDS_TRUST_CONTEXT;
     size_t n = 1;
     uintptr_t base = cur.sp;
@@ -549,11 +551,10 @@ static int walk(mds_walker *w, int use_lu, mds_memcache *mc,
     for (;;) {
         frame_state nx = {0, 0, 0, 0};
         int trust = 0, switched = 0;
-        if (n == 1 &&
-            (cur.pc < 4096 || !mds_images_is_exec(w->images, cur.pc))) {
+        if (n == 1 && (cur.pc < 4096 || !mds_images_is_exec(t, cur.pc))) {
             uintptr_t ra;
             if (mds_memcache_word(mc, cur.sp, &ra) == 0 &&
-                is_call_site(w, mc, ra)) {
+                is_call_site(t, mc, ra)) {
                 nx = (frame_state){ra, cur.sp + 8, cur.fp, cur.fp_valid};
                 trust = MDS_TRUST_STACK_POINTER;
             }
@@ -568,10 +569,10 @@ static int walk(mds_walker *w, int use_lu, mds_memcache *mc,
                 trust = MDS_TRUST_CFI;
             }
         }
-        if (!trust && step_fp(w, mc, &cur, &nx) > 0)
+        if (!trust && step_fp(t, mc, &cur, &nx) > 0)
             trust = MDS_TRUST_FRAME_POINTER;
         if (!trust &&
-            step_scan(w, mc, &cur, n == 1,
+            step_scan(t, mc, &cur, n == 1,
                       n == 1 ? MDS_SCAN_WORDS_CTX : MDS_SCAN_WORDS, &nx) > 0)
             trust = MDS_TRUST_SCAN;
         if (!trust)
@@ -591,21 +592,21 @@ static int walk(mds_walker *w, int use_lu, mds_memcache *mc,
         }
         frames[n].pc = nx.pc;
         frames[n].sp = nx.sp;
-        frames[n].image = mds_images_find(w->images, nx.pc - 1);
+        frames[n].image = mds_images_find(t, nx.pc - 1);
         frames[n].trust = (uint8_t)trust;
         n++;
         switch (trust) {
         case MDS_TRUST_CFI:
-            w->stats.cfi_frames++;
+            st->cfi_frames++;
             break;
         case MDS_TRUST_FRAME_POINTER:
-            w->stats.fp_frames++;
+            st->fp_frames++;
             break;
         case MDS_TRUST_STACK_POINTER:
-            w->stats.sp_frames++;
+            st->sp_frames++;
             break;
         default:
-            w->stats.scan_frames++;
+            st->scan_frames++;
             break;
         }
         if (trust != MDS_TRUST_CFI && use_lu)
@@ -622,21 +623,18 @@ int mds_walk(mds_walker *w, const mds_image_table *images, const mds_regs *regs,
         return MAYDAY_EINVAL;
     if (capped)
         *capped = 0;
-    int tid = (int)mds_gettid();
-    int prev = __atomic_exchange_n(&w->busy_tid, tid, __ATOMIC_ACQUIRE);
-    if (prev != 0) {
+    int tid = (int)mds_gettid(), prev = 0;
+    if (!__atomic_compare_exchange_n(&w->busy_tid, &prev, tid, 0,
+                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
         /* Re-entered (a crash inside a walk on this thread) or used by two
          * threads at once: walk without libunwind and without the shared
-         * cache; a same-thread re-entry may have left libunwind's mutexes
-         * held, so it is never used again. */
+         * cache, touching nothing in w; a same-thread re-entry may have
+         * left libunwind's mutexes held, so it is never used again. */
         if (prev == tid)
             w->lu_poisoned = 1;
-        __atomic_store_n(&w->busy_tid, prev, __ATOMIC_RELEASE);
-        const mds_image_table *saved = w->images;
-        w->images = images;
-        int n = walk(w, 0, NULL, regs, frames, max, capped);
-        w->images = saved;
-        return n;
+        mds_walk_stats scratch;
+        memset(&scratch, 0, sizeof(scratch));
+        return walk(w, 0, images, NULL, &scratch, regs, frames, max, capped);
     }
     w->images = images;
     w->eh_img = -1;
@@ -651,7 +649,8 @@ int mds_walk(mds_walker *w, const mds_image_table *images, const mds_regs *regs,
         w->images_sig = sig;
     }
     int use_lu = w->as && !w->lu_poisoned;
-    int n = walk(w, use_lu, &w->cache, regs, frames, max, capped);
+    int n = walk(w, use_lu, images, &w->cache, &w->stats, regs, frames, max,
+                 capped);
     w->stats.walks++;
     w->stats.mem_fills = w->cache.fills;
     w->stats.mem_lookups = w->cache.lookups;
