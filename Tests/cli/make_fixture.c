@@ -14,6 +14,7 @@
  *      CALLS_INLINE_MARKER line: symbolicates to two entries
  *   #3 return address of a call on the MAIN_MARKER line (in main)
  *   #4 an address in libc (write)
+ *   #5 if libstdc++ is installed: std::exception::what() const (demangling)
  *
  * Built with -g -O0. Context: test helper program (normal context).
  */
@@ -75,6 +76,14 @@ int main(int argc, char **argv)
     }
     g_pcs[4] = (uint64_t)(uintptr_t)dlsym(libc, "write") + 4;
     fx_opts o = {.pcs = g_pcs, .npcs = 5};
+    /* #5: a C++ function (std::exception::what() const) in libstdc++, to
+     * check demangling, when libstdc++ is installed. */
+    void *cxx = dlopen("libstdc++.so.6", RTLD_NOW | RTLD_LOCAL);
+    void *what = cxx ? dlsym(cxx, "_ZNKSt9exception4whatEv") : NULL;
+    if (what) {
+        g_pcs[5] = (uint64_t)(uintptr_t)what + 2;
+        o.npcs = 6;
+    }
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--tricky") == 0)
             o.tricky_strings = 1;
