@@ -364,6 +364,24 @@ Mayday__Report *fx_build(const fx_opts *o)
         r->breadcrumbs[i] = b;
     }
 
+    if (o->tricky_strings) { /* the optional signal fields too */
+        sg->has_sender_pid = sg->has_sender_uid = sg->has_syscall = 1;
+        sg->sender_pid = 4242;
+        sg->sender_uid = 1000;
+        sg->syscall = 59;
+        sg->errno_value = -7;
+    }
+    if (o->live) {
+        mayday__signal__free_unpacked(r->signal, NULL);
+        r->signal = NULL;
+        r->has_cause = 0;
+        r->has_crashed_thread = 0;
+        r->threads[0]->crashed = 0;
+        r->threads[0]->state = MAYDAY__THREAD_STATE__THREAD_STATE_CURRENT;
+        h->live = 1;
+        h->reason = xstrdup("user asked for it");
+        h->handler = MAYDAY__HANDLER__HANDLER_LIVE;
+    }
     if (o->incomplete) {
         r->has_truncated = r->truncated = 1;
         r->has_threads_not_suspended = 1;

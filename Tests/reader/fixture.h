@@ -29,6 +29,8 @@ typedef struct fx_opts {
     int tricky_strings;
     /* Set every completeness field (truncated, ...). */
     int incomplete;
+    /* A live report: no signal, no crashed thread, a reason. */
+    int live;
     /* Time of the report, ns since the epoch; 0: now. */
     int64_t time_ns;
 } fx_opts;

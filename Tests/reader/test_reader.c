@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <inttypes.h>
+#include <elf.h>
 #include <signal.h>
 #include <time.h>
 
@@ -146,6 +147,19 @@ static void expect_bool(const jm_node *root, const char *path, int v)
         fail_msg("%s: expected %s", path, v ? "true" : "false");
 }
 
+/* An ISO-8601 time string equal to ns (seconds part from gmtime/strftime,
+ * nanoseconds from printf: independent of the formatter). */
+static void expect_time(const jm_node *root, const char *path, int64_t ns)
+{
+    time_t sec = (time_t)(ns / 1000000000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    char want[80], date[40];
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(want, sizeof(want), "%s.%09dZ", date, (int)(ns % 1000000000));
+    expect_str(root, path, want);
+}
+
 static size_t count(const jm_node *root, const char *path)
 {
     const jm_node *n = jm_path(root, path);
@@ -197,6 +211,7 @@ static void check_json(const Mayday__Report *pb, const jm_node *j, int tricky)
     expect_int(j, "process.gid", pb->process->gid);
     expect_str(j, "process.cwd", pb->process->cwd);
     expect_int(j, "process.tracer_pid", 0);
+    expect_time(j, "process.start_time", pb->process->start_time_unix_ns);
     expect_str(j, "system.os", pb->system->os);
     expect_str(j, "system.release", pb->system->release);
     expect_str(j, "system.version", pb->system->version);
@@ -214,8 +229,16 @@ static void check_json(const Mayday__Report *pb, const jm_node *j, int tricky)
     expect_int(j, "signal.code", pb->signal->code);
     expect_str(j, "signal.code_name", "SEGV_MAPERR");
     expect_hex(j, "signal.address", pb->signal->address);
-    expect_int(j, "signal.errno", 0);
-    expect_str(j, "signal.sender_pid", NULL);
+    if (tricky) {
+        expect_int(j, "signal.errno", -7);
+        expect_int(j, "signal.sender_pid", 4242);
+        expect_int(j, "signal.sender_uid", 1000);
+        expect_int(j, "signal.syscall", 59);
+    } else {
+        expect_int(j, "signal.errno", 0);
+        expect_str(j, "signal.sender_pid", NULL);
+        expect_str(j, "signal.syscall", NULL);
+    }
     expect_str(j, "cause", "null_dereference");
     expect_int(j, "crashed_thread", pb->crashed_thread);
     if (tricky)
@@ -235,6 +258,9 @@ static void check_json(const Mayday__Report *pb, const jm_node *j, int tricky)
         expect_str(j, p, tricky && ti == 1 ? "w" FFFD "rk\ter" : t->name);
         snprintf(p, sizeof(p), "threads.%zu.crashed", ti);
         expect_bool(j, p, t->crashed);
+        snprintf(p, sizeof(p), "threads.%zu.state", ti);
+        expect_str(j, p, ti == 0 ? "crashed" : ti == 1 ? "suspended"
+                                                       : "not_suspended");
         snprintf(p, sizeof(p), "threads.%zu.note", ti);
         expect_str(j, p, t->note);
         snprintf(p, sizeof(p), "threads.%zu.registers", ti);
@@ -301,6 +327,13 @@ static void check_json(const Mayday__Report *pb, const jm_node *j, int tricky)
             snprintf(p, sizeof(p), "images.%zu.segments.%zu.file_offset", i,
                      s);
             expect_hex(j, p, m->segments[s]->file_offset);
+            snprintf(p, sizeof(p), "images.%zu.segments.%zu.size", i, s);
+            expect_hex(j, p, m->segments[s]->size);
+            uint32_t fl = m->segments[s]->flags;
+            char want[4] = {fl & PF_R ? 'r' : '-', fl & PF_W ? 'w' : '-',
+                            fl & PF_X ? 'x' : '-', 0};
+            snprintf(p, sizeof(p), "images.%zu.segments.%zu.flags", i, s);
+            expect_str(j, p, want);
         }
     }
     const jm_node *an = jm_get(j, "annotations");
@@ -318,7 +351,7 @@ static void check_json(const Mayday__Report *pb, const jm_node *j, int tricky)
         snprintf(p, sizeof(p), "breadcrumbs.%zu.message", i);
         expect_str(j, p, pb->breadcrumbs[i]->message);
         snprintf(p, sizeof(p), "breadcrumbs.%zu.time", i);
-        assert_non_null(jm_str(jm_path(j, p)));
+        expect_time(j, p, pb->breadcrumbs[i]->time_unix_ns);
     }
 }
 
@@ -341,14 +374,7 @@ static void test_json_roundtrip(void **state)
                  u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
                  u[10], u[11], u[12], u[13], u[14], u[15]);
         expect_str(j, "report.uuid", uuid);
-        time_t sec = (time_t)(pb->header->time_unix_ns / 1000000000);
-        struct tm tm;
-        gmtime_r(&sec, &tm);
-        char iso[64];
-        strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S", &tm);
-        const char *t = jm_str(jm_path(j, "report.time"));
-        assert_non_null(t);
-        assert_memory_equal(t, iso, strlen(iso));
+        expect_time(j, "report.time", pb->header->time_unix_ns);
         jm_free(j);
         mayday_report_free(r);
         fx_free(pb);
@@ -366,6 +392,43 @@ static void test_json_roundtrip(void **state)
     expect_str(j, "report.incomplete.0", "truncated");
     expect_str(j, "report.incomplete.5", "frames_capped");
     jm_free(j);
+    mayday_report_free(r);
+    fx_free(pb);
+    tc_rmtree(dir);
+    free(dir);
+}
+
+static void test_live(void **state)
+{
+    (void)state;
+    fx_opts o = {.live = 1};
+    Mayday__Report *pb = fx_build(&o);
+    char *dir;
+    mayday_report *r = load_fixture(pb, &dir);
+    mayday_report_info info;
+    info.size = sizeof(info);
+    assert_int_equal(mayday_report_get_info(r, &info), 0);
+    assert_int_equal(info.live, 1);
+    assert_int_equal(info.signo, 0);
+    assert_string_equal(info.signal_name, "");
+    assert_string_equal(info.cause, "");
+    assert_int_equal(info.crashed_thread, -1);
+    jm_node *j = json_of(r, NULL);
+    expect_bool(j, "report.live", 1);
+    expect_str(j, "report.reason", "user asked for it");
+    expect_str(j, "report.handler", "live");
+    assert_int_equal(jm_get(j, "signal")->type, JM_NULL);
+    assert_int_equal(jm_get(j, "crashed_thread")->type, JM_NULL);
+    assert_int_equal(jm_get(j, "cause")->type, JM_NULL);
+    expect_str(j, "threads.0.state", "current");
+    jm_free(j);
+    int rc;
+    char *s = tc_format(r, MAYDAY_FORMAT_TEXT, NULL, &rc);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(s, "Live report:    user asked for it"));
+    assert_null(strstr(s, "Signal:"));
+    assert_null(strstr(s, "Crashed:"));
+    free(s);
     mayday_report_free(r);
     fx_free(pb);
     tc_rmtree(dir);
@@ -515,6 +578,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_json_roundtrip),
+        cmocka_unit_test(test_live),
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_symbolicator_hook),
     };
