@@ -58,9 +58,8 @@ int main(int argc, char **argv)
         mayday_report_info info;
         info.size = sizeof(info);
         mayday_report_get_info(r, &info);
-        printf("\n=== %s: %s %s, %s%s%s\n", paths[i],
-               info.process_name, info.uuid,
-               info.live ? "live report" : info.signal_name,
+        printf("\n=== %s: %s %s, %s%s%s\n", paths[i], info.process_name,
+               info.uuid, info.live ? "live report" : info.signal_name,
                info.cause[0] ? ", " : "", info.cause);
         if (mayday_report_format(r, fmt, stdout) < 0)
             status = 1;

@@ -63,8 +63,7 @@ static int post_report(CURL *curl, const char *url, const char *path,
         return -1;
     }
     if (code < 200 || code > 299) {
-        fprintf(stderr, "upload: %s: server answered %ld (kept)\n", path,
-                code);
+        fprintf(stderr, "upload: %s: server answered %ld (kept)\n", path, code);
         return -1;
     }
     return 0;

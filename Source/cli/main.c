@@ -135,8 +135,8 @@ static int read_stdin(mayday_report **out)
         size_t k = fread(buf + n, 1, cap - n, stdin);
         n += k;
         if (k == 0) {
-            int rc = ferror(stdin) ? MAYDAY_EIO
-                                   : mayday_report_parse(buf, n, out);
+            int rc =
+                ferror(stdin) ? MAYDAY_EIO : mayday_report_parse(buf, n, out);
             free(buf);
             return rc;
         }
@@ -201,8 +201,8 @@ static int cmd_decode(int argc, char **argv)
 }
 
 /* The crashed thread's innermost function, or image+offset, into buf. */
-static void crashed_function(mdc_sym *sym, const mayday_report *rep,
-                             char *buf, size_t n)
+static void crashed_function(mdc_sym *sym, const mayday_report *rep, char *buf,
+                             size_t n)
 {
     const Mayday__Report *r = mayday_report_message(rep);
     snprintf(buf, n, "?");
@@ -269,8 +269,9 @@ static int cmd_list(int argc, char **argv)
             strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
         mdc_sym_load(sym, r);
         crashed_function(sym, r, fn, sizeof(fn));
-        const char *sig = info.live ? "live"
-                          : info.signal_name[0] ? info.signal_name : "?";
+        const char *sig = info.live             ? "live"
+                          : info.signal_name[0] ? info.signal_name
+                                                : "?";
         printf("%-20s  %-9s  %-32s  %s\n", t, sig, fn, paths[i]);
         mayday_report_free(r);
     }

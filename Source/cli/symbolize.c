@@ -34,9 +34,9 @@ typedef struct flat_file {
 
 typedef struct img_state {
     Dwfl_Module *mod;
-    char *path;      /* the file used, malloc'ed; NULL if none */
-    int elsewhere;   /* found by build-id, not at the recorded path */
-    int unverified;  /* neither report nor file had a build-id */
+    char *path;     /* the file used, malloc'ed; NULL if none */
+    int elsewhere;  /* found by build-id, not at the recorded path */
+    int unverified; /* neither report nor file had a build-id */
     int note_done;
     char note[768];
 } img_state;
@@ -354,9 +354,9 @@ int mdc_sym_load(mdc_sym *s, const mayday_report *rep)
             }
         }
         uint64_t base = m->has_load_bias ? m->load_bias : m->address;
-        st->mod = dwfl_report_elf(s->dwfl, m->path && m->path[0] ? m->path
-                                                                 : "?",
-                                  st->path, -1, base, false);
+        st->mod =
+            dwfl_report_elf(s->dwfl, m->path && m->path[0] ? m->path : "?",
+                            st->path, -1, base, false);
         if (!st->mod)
             snprintf(st->note, sizeof(st->note),
                      "not symbolicated: libdwfl: %s", dwfl_errmsg(-1));
@@ -366,7 +366,6 @@ int mdc_sym_load(mdc_sym *s, const mayday_report *rep)
 }
 
 /* ------------------------------------------------------------- lookups */
-
 
 static const char *keep(mdc_sym *s, char *p)
 {

@@ -26,8 +26,7 @@
 typedef struct ctx {
     char *dir;
     char report[4200]; /* made by make_fixture from the build tree */
-    int line_context, line_marker, line_in_inline, line_calls_inline,
-        line_main;
+    int line_context, line_marker, line_in_inline, line_calls_inline, line_main;
 } ctx;
 
 static int mayday(char *out_err[2], const char *a1, const char *a2,
@@ -88,12 +87,9 @@ static void test_help_version(void **state)
     assert_string_equal(oe[0], "mayday " MAYDAY_VERSION_STRING "\n");
     free(oe[0]), free(oe[1]);
     const char *bad[][3] = {
-        {"frobnicate", NULL, NULL},
-        {"decode", NULL, NULL},
-        {"decode", "--format", NULL},
-        {"decode", "--format=xml", "x"},
-        {"list", NULL, NULL},
-        {"purge", NULL, NULL},
+        {"frobnicate", NULL, NULL},   {"decode", NULL, NULL},
+        {"decode", "--format", NULL}, {"decode", "--format=xml", "x"},
+        {"list", NULL, NULL},         {"purge", NULL, NULL},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int st = mayday(oe, bad[i][0], bad[i][1], bad[i][2], NULL, NULL);
@@ -117,8 +113,7 @@ static void frame_has(const char *text, const char *prefix, int nth,
     const char *t = text;
     for (int i = 0; i <= nth; i++) {
         if (!cu_line_starting(t, prefix, buf, sizeof(buf)))
-            fail_msg("no line %d starting with %s in:\n%s", nth, prefix,
-                     text);
+            fail_msg("no line %d starting with %s in:\n%s", nth, prefix, text);
         t = strstr(t, buf) + strlen(buf);
     }
     if ((a && !strstr(buf, a)) || (b && !strstr(buf, b)))
@@ -237,8 +232,7 @@ static void test_stripped(void **state)
     snprintf(bin, sizeof(bin), "%s/bin/target", c->dir);
     snprintf(dbg, sizeof(dbg), "%s/target.debug", c->dir);
     assert_int_equal(cu_sh("cp '%s' '%s'", MAKE_FIXTURE, bin), 0);
-    assert_int_equal(cu_sh("objcopy --only-keep-debug '%s' '%s'", bin, dbg),
-                     0);
+    assert_int_equal(cu_sh("objcopy --only-keep-debug '%s' '%s'", bin, dbg), 0);
     assert_int_equal(cu_sh("strip --strip-debug '%s' && true '%s'", bin, ""),
                      0);
     assert_int_equal(cu_build_id(bin, id, sizeof(id)), 0);
@@ -262,8 +256,8 @@ static void test_stripped(void **state)
     /* b. .build-id tree. */
     snprintf(tree, sizeof(tree), "%s/syms/.build-id/%.2s", c->dir, id);
     assert_int_equal(cu_sh("mkdir -p '%s'%s", tree, ""), 0);
-    snprintf(tree, sizeof(tree), "%s/syms/.build-id/%.2s/%s.debug", c->dir,
-             id, id + 2);
+    snprintf(tree, sizeof(tree), "%s/syms/.build-id/%.2s/%s.debug", c->dir, id,
+             id + 2);
     assert_int_equal(cu_sh("cp '%s' '%s'", dbg, tree), 0);
     snprintf(tree, sizeof(tree), "%s/syms", c->dir);
     st = mayday(oe, "decode", "--symbols", tree, rep, NULL);
@@ -387,8 +381,8 @@ static void test_list_purge(void **state)
     assert_null(strstr(oe[0], "foreign"));
     assert_null(strstr(oe[0], "notes.txt"));
     char buf[1024];
-    assert_non_null(cu_line_starting(oe[0], "2001-09-09T01:46:40Z", buf,
-                                     sizeof(buf)));
+    assert_non_null(
+        cu_line_starting(oe[0], "2001-09-09T01:46:40Z", buf, sizeof(buf)));
     assert_non_null(strstr(buf, "SIGSEGV"));
     assert_non_null(strstr(buf, "context_function"));
     assert_non_null(cu_line_starting(oe[0], "-", buf, sizeof(buf)));

@@ -35,8 +35,8 @@ static int replay_dir(const char *dir, int *loaded)
         snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
         mayday_report *r = NULL;
         int rc = mayday_report_load(path, &r);
-        assert_true(rc == 0 || rc == MAYDAY_ECORRUPT ||
-                    rc == MAYDAY_EFOREIGN || rc == MAYDAY_EVERSION);
+        assert_true(rc == 0 || rc == MAYDAY_ECORRUPT || rc == MAYDAY_EFOREIGN ||
+                    rc == MAYDAY_EVERSION);
         if (rc == 0) {
             (*loaded)++;
             assert_int_equal(mayday_report_format(r, MAYDAY_FORMAT_TEXT, null),
@@ -66,8 +66,7 @@ static void test_replay(void **state)
     assert_int_equal(loaded, nseeds);
     snprintf(dir, sizeof(dir), "%s/Tests/fuzz/regressions", src);
     int nreg = replay_dir(dir, &loaded);
-    print_message("replayed %d seeds and %d regression inputs\n", nseeds,
-                  nreg);
+    print_message("replayed %d seeds and %d regression inputs\n", nseeds, nreg);
 }
 
 int main(void)

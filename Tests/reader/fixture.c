@@ -228,8 +228,8 @@ Mayday__Report *fx_build(const fx_opts *o)
     h->has_time_unix_ns = 1;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    h->time_unix_ns = o->time_ns ? o->time_ns
-                                 : (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    h->time_unix_ns =
+        o->time_ns ? o->time_ns : (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
     h->reporter_version = xstrdup("0.1.0");
     h->has_live = 1;
     h->live = 0;
@@ -317,8 +317,7 @@ Mayday__Report *fx_build(const fx_opts *o)
     int t0 = o->first_trust ? o->first_trust : MAYDAY__TRUST__TRUST_CONTEXT;
     uint64_t other[3] = {
         (uint64_t)(uintptr_t)dlsym(RTLD_DEFAULT, "nanosleep") + 1,
-        (uint64_t)(uintptr_t)fx_image_of + 7,
-        0x10, /* in no image */
+        (uint64_t)(uintptr_t)fx_image_of + 7, 0x10, /* in no image */
     };
     r->n_threads = 3;
     r->threads = xcalloc(3, sizeof(*r->threads));

@@ -171,8 +171,8 @@ static char *parse_string(jp *j, size_t *out_len)
             n += put_utf8(o + n, cp);
             continue;
         }
-        size_t k = utf8_ok((const unsigned char *)j->p,
-                           (const unsigned char *)j->end);
+        size_t k =
+            utf8_ok((const unsigned char *)j->p, (const unsigned char *)j->end);
         if (k == 0)
             break;
         memcpy(o + n, j->p, k);

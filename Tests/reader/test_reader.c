@@ -242,10 +242,11 @@ static void check_json(const Mayday__Report *pb, const jm_node *j, int tricky)
     expect_str(j, "cause", "null_dereference");
     expect_int(j, "crashed_thread", pb->crashed_thread);
     if (tricky)
-        expect_str(j, "abort_message",
-                   "assert \"x != NULL\" failed\n\tat \\path\x01\x1f end " FFFD
-                   FFFD " bad \xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x92\xa5 "
-                   FFFD FFFD FFFD " \x7f");
+        expect_str(
+            j, "abort_message",
+            "assert \"x != NULL\" failed\n\tat \\path\x01\x1f end " FFFD FFFD
+            " bad \xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x92\xa5 " FFFD FFFD
+                FFFD " \x7f");
     else
         expect_str(j, "abort_message", pb->abort_message);
 
@@ -259,8 +260,10 @@ static void check_json(const Mayday__Report *pb, const jm_node *j, int tricky)
         snprintf(p, sizeof(p), "threads.%zu.crashed", ti);
         expect_bool(j, p, t->crashed);
         snprintf(p, sizeof(p), "threads.%zu.state", ti);
-        expect_str(j, p, ti == 0 ? "crashed" : ti == 1 ? "suspended"
-                                                       : "not_suspended");
+        expect_str(j, p,
+                   ti == 0   ? "crashed"
+                   : ti == 1 ? "suspended"
+                             : "not_suspended");
         snprintf(p, sizeof(p), "threads.%zu.note", ti);
         expect_str(j, p, t->note);
         snprintf(p, sizeof(p), "threads.%zu.registers", ti);
@@ -281,9 +284,9 @@ static void check_json(const Mayday__Report *pb, const jm_node *j, int tricky)
             snprintf(p, sizeof(p), "threads.%zu.frames.%zu.index", ti, fi);
             expect_int(j, p, (int64_t)fi);
             snprintf(p, sizeof(p), "threads.%zu.frames.%zu.trust", ti, fi);
-            static const char *const tn[] = {"unknown", "context", "cfi",
-                                             "frame_pointer", "stack_pointer",
-                                             "scan"};
+            static const char *const tn[] = {"unknown",       "context",
+                                             "cfi",           "frame_pointer",
+                                             "stack_pointer", "scan"};
             expect_str(j, p, tn[f->trust]);
             snprintf(p, sizeof(p), "threads.%zu.frames.%zu.image", ti, fi);
             if (f->has_image)
@@ -324,8 +327,7 @@ static void check_json(const Mayday__Report *pb, const jm_node *j, int tricky)
         for (size_t s = 0; s < m->n_segments; s++) {
             snprintf(p, sizeof(p), "images.%zu.segments.%zu.address", i, s);
             expect_hex(j, p, m->segments[s]->address);
-            snprintf(p, sizeof(p), "images.%zu.segments.%zu.file_offset", i,
-                     s);
+            snprintf(p, sizeof(p), "images.%zu.segments.%zu.file_offset", i, s);
             expect_hex(j, p, m->segments[s]->file_offset);
             snprintf(p, sizeof(p), "images.%zu.segments.%zu.size", i, s);
             expect_hex(j, p, m->segments[s]->size);
@@ -540,8 +542,8 @@ static void test_symbolicator_hook(void **state)
     expect_str(j, "threads.0.frames.1.symbol", "outer_fn");
     expect_bool(j, "threads.0.frames.1.inlined", 0);
     expect_int(j, "threads.0.frames.1.index", 0);
-    expect_hex(j, "threads.0.frames.1.offset", pb->threads[0]->frames[0]->pc &
-                                                   0xff);
+    expect_hex(j, "threads.0.frames.1.offset",
+               pb->threads[0]->frames[0]->pc & 0xff);
     expect_str(j, "threads.0.frames.1.file", "/src/outer.c");
     expect_int(j, "threads.0.frames.2.index", 1);
     expect_str(j, "threads.0.frames.2.symbol", NULL);

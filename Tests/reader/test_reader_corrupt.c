@@ -106,14 +106,14 @@ static void test_flipped_bytes(void **state)
         for (int bit = 0; bit < 8; bit += 7) {
             memcpy(b, c->good, c->len);
             b[i] ^= (unsigned char)(1u << bit);
-            int want = i < 6    ? MAYDAY_EFOREIGN
-                       : i < 8  ? MAYDAY_EVERSION
-                                : MAYDAY_ECORRUPT;
+            int want = i < 6   ? MAYDAY_EFOREIGN
+                       : i < 8 ? MAYDAY_EVERSION
+                               : MAYDAY_ECORRUPT;
             mayday_report *r = NULL;
             int rc = mayday_report_parse(b, c->len, &r);
             if (rc != want)
-                fail_msg("flip bit %d of byte %zu gave %d, want %d", bit, i,
-                         rc, want);
+                fail_msg("flip bit %d of byte %zu gave %d, want %d", bit, i, rc,
+                         want);
         }
     }
     /* Through files too, for the header bytes and a few message bytes. */
@@ -133,8 +133,7 @@ static void test_header_errors(void **state)
     unsigned char *b = malloc(c->len);
     memcpy(b, c->good, c->len);
     memcpy(b, "MAYDAZ", 6);
-    assert_int_equal(load_bytes(c, "magic.mayday", b, c->len),
-                     MAYDAY_EFOREIGN);
+    assert_int_equal(load_bytes(c, "magic.mayday", b, c->len), MAYDAY_EFOREIGN);
     memcpy(b, c->good, c->len);
     b[6] = 2;
     assert_int_equal(load_bytes(c, "v2.mayday", b, c->len), MAYDAY_EVERSION);
@@ -142,15 +141,13 @@ static void test_header_errors(void **state)
     assert_int_equal(load_bytes(c, "v0.mayday", b, c->len), MAYDAY_EVERSION);
     memcpy(b, c->good, c->len);
     b[7] = 1;
-    assert_int_equal(load_bytes(c, "flags.mayday", b, c->len),
-                     MAYDAY_EVERSION);
+    assert_int_equal(load_bytes(c, "flags.mayday", b, c->len), MAYDAY_EVERSION);
     /* Length field larger than the file / huge. */
     memcpy(b, c->good, c->len);
     b[11] = 0x7f;
     assert_int_equal(load_bytes(c, "len.mayday", b, c->len), MAYDAY_ECORRUPT);
     memset(b + 8, 0xff, 4);
-    assert_int_equal(load_bytes(c, "len2.mayday", b, c->len),
-                     MAYDAY_ECORRUPT);
+    assert_int_equal(load_bytes(c, "len2.mayday", b, c->len), MAYDAY_ECORRUPT);
     free(b);
     /* Empty file: a report cut before its first byte. */
     assert_int_equal(load_bytes(c, "empty.mayday", "", 0), MAYDAY_ECORRUPT);
@@ -158,15 +155,17 @@ static void test_header_errors(void **state)
     const char *txt = "hello, this is not a report\n";
     assert_int_equal(load_bytes(c, "text.mayday", txt, strlen(txt)),
                      MAYDAY_EFOREIGN);
-    assert_int_equal(load_bytes(c, "elf.mayday", "\x7f" "ELF", 4),
+    assert_int_equal(load_bytes(c, "elf.mayday",
+                                "\x7f"
+                                "ELF",
+                                4),
                      MAYDAY_EFOREIGN);
     mayday_report *r;
     assert_int_equal(mayday_report_parse("MAY", 3, &r), MAYDAY_ECORRUPT);
     assert_int_equal(mayday_report_parse("XAY", 3, &r), MAYDAY_EFOREIGN);
     assert_int_equal(mayday_report_parse(NULL, 0, &r), MAYDAY_ECORRUPT);
     assert_int_equal(mayday_report_parse(NULL, 5, &r), MAYDAY_EINVAL);
-    assert_int_equal(mayday_report_parse(c->good, c->len, NULL),
-                     MAYDAY_EINVAL);
+    assert_int_equal(mayday_report_parse(c->good, c->len, NULL), MAYDAY_EINVAL);
 }
 
 static void test_paths(void **state)

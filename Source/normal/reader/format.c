@@ -27,9 +27,9 @@ void md_format_time(int64_t ns, char *buf, size_t n)
         snprintf(buf, n, "%" PRId64 "ns", ns);
         return;
     }
-    snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%09dZ",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, (int)frac);
+    snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%09dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)frac);
 }
 
 void md_format_hex(const uint8_t *p, size_t len, char *buf, size_t n)
@@ -73,8 +73,7 @@ int md_frame_is_context(const Mayday__Frame *f, size_t index)
     return index == 0;
 }
 
-const char *md_report_signal_name(const Mayday__Report *r, char *buf,
-                                  size_t n)
+const char *md_report_signal_name(const Mayday__Report *r, char *buf, size_t n)
 {
     if (!r->signal)
         return "";
@@ -139,8 +138,7 @@ void mayday_format_options_init(mayday_format_options *opt)
     opt->size = sizeof(*opt);
 }
 
-int mayday_report_format_ex(const mayday_report *report,
-                            mayday_format format,
+int mayday_report_format_ex(const mayday_report *report, mayday_format format,
                             const mayday_format_options *opt, FILE *out)
 {
     if (!report || !out)

@@ -233,11 +233,11 @@ static void emit_report(md_json *j, const mayday_report *rep)
     v_bool(j, n == 0);
     key(j, "incomplete");
     open_(j, '[');
-    const char *names[] = {"truncated", "threads_not_suspended",
-                           "threads_capped", "images_inconsistent",
+    const char *names[] = {"truncated",       "threads_not_suspended",
+                           "threads_capped",  "images_inconsistent",
                            "recursive_crash", "frames_capped"};
-    int set[] = {r->truncated, r->threads_not_suspended != 0,
-                 r->threads_capped, r->images_inconsistent,
+    int set[] = {r->truncated,       r->threads_not_suspended != 0,
+                 r->threads_capped,  r->images_inconsistent,
                  r->recursive_crash, r->frames_capped};
     for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
         if (set[i])
@@ -457,9 +457,9 @@ static void emit_images(md_json *j, const mayday_report *rep,
             close_(j, '}');
         }
         close_(j, ']');
-        const char *note =
-            o->image_note ? o->image_note(o->user_data, rep, (uint32_t)i)
-                          : NULL;
+        const char *note = o->image_note
+                               ? o->image_note(o->user_data, rep, (uint32_t)i)
+                               : NULL;
         KSTR(j, "symbols_note", note);
         close_(j, '}');
     }

@@ -24,16 +24,23 @@
 static int errno_to_mayday(int e)
 {
     switch (e) {
-    case ENOENT: return MAYDAY_ENOENT;
-    case ENOTDIR: return MAYDAY_ENOTDIR;
-    case EISDIR: return MAYDAY_EISDIR;
+    case ENOENT:
+        return MAYDAY_ENOENT;
+    case ENOTDIR:
+        return MAYDAY_ENOTDIR;
+    case EISDIR:
+        return MAYDAY_EISDIR;
     case EACCES:
-    case EPERM: return MAYDAY_EACCES;
-    case ENOMEM: return MAYDAY_ENOMEM;
+    case EPERM:
+        return MAYDAY_EACCES;
+    case ENOMEM:
+        return MAYDAY_ENOMEM;
     case ELOOP:
     case ENAMETOOLONG:
-    case EINVAL: return MAYDAY_EINVAL;
-    default: return MAYDAY_EIO;
+    case EINVAL:
+        return MAYDAY_EINVAL;
+    default:
+        return MAYDAY_EIO;
     }
 }
 
@@ -94,8 +101,8 @@ int mayday_report_parse(const void *data, size_t len, mayday_report **out)
         return MAYDAY_EINVAL;
     *out = NULL;
     const unsigned char *p = data;
-    int rc = check_header(p, len < MDS_FILE_HEADER_LEN ? len
-                                                       : MDS_FILE_HEADER_LEN);
+    int rc =
+        check_header(p, len < MDS_FILE_HEADER_LEN ? len : MDS_FILE_HEADER_LEN);
     if (rc < 0)
         return rc;
     uint32_t n = le32(p + 8), crc = le32(p + 12);
@@ -118,8 +125,8 @@ int mayday_report_parse(const void *data, size_t len, mayday_report **out)
         return MAYDAY_ENOMEM;
     }
     rep->pb = pb;
-    rep->signal_name = md_report_signal_name(pb, rep->signame,
-                                             sizeof(rep->signame));
+    rep->signal_name =
+        md_report_signal_name(pb, rep->signame, sizeof(rep->signame));
     if (pb->header && pb->header->has_uuid) {
         const uint8_t *u = pb->header->uuid.data;
         snprintf(rep->uuid, sizeof(rep->uuid),
@@ -258,12 +265,10 @@ int mayday_report_get_info(const mayday_report *report,
     x.app_id = r->app && r->app->id ? r->app->id : "";
     x.app_version = r->app && r->app->version ? r->app->version : "";
     x.pid = r->process ? r->process->pid : 0;
-    x.process_name =
-        r->process && r->process->name ? r->process->name : "";
+    x.process_name = r->process && r->process->name ? r->process->name : "";
     x.thread_count = (uint32_t)r->n_threads;
     x.image_count = (uint32_t)r->n_images;
-    x.crashed_thread = r->has_crashed_thread ? (int32_t)r->crashed_thread
-                                             : -1;
+    x.crashed_thread = r->has_crashed_thread ? (int32_t)r->crashed_thread : -1;
     size_t n = info->size < sizeof(x) ? info->size : sizeof(x);
     memcpy(info, &x, n);
     return 0;

@@ -20,8 +20,8 @@
 #define MD_READER_MAX_FILE ((size_t)(256u << 20) + 16u)
 
 struct mayday_report {
-    Mayday__Report *pb; /* owned, protobuf-c allocated */
-    char uuid[40];      /* formatted header.uuid, "" if absent */
+    Mayday__Report *pb;      /* owned, protobuf-c allocated */
+    char uuid[40];           /* formatted header.uuid, "" if absent */
     const char *signal_name; /* recorded or derived; "" if none */
     char signame[16];        /* storage for a derived "SIGRTn" */
 };
@@ -35,9 +35,9 @@ const char *md_signal_code_name(uint32_t signo, int32_t code);
 const char *md_cause_id(int cause);
 /* Words for people ("null dereference"); NULL for unknown. */
 const char *md_cause_text(int cause);
-const char *md_trust_name(int trust);   /* "cfi"...; "unknown" */
-const char *md_state_name(int state);   /* "suspended"...; "unknown" */
-const char *md_handler_name(int h);     /* "exception_thread"...; "unknown" */
+const char *md_trust_name(int trust); /* "cfi"...; "unknown" */
+const char *md_state_name(int state); /* "suspended"...; "unknown" */
+const char *md_handler_name(int h);   /* "exception_thread"...; "unknown" */
 
 /* ---- format.c: shared by text.c and json.c */
 /* Writes "2026-11-22T00:21:25.123456789Z" (UTC); a raw number when the
@@ -52,8 +52,7 @@ uint64_t md_image_rel(const Mayday__Image *img, uint64_t pc);
 /* 1 when the frame's pc is the exact instruction (register context). */
 int md_frame_is_context(const Mayday__Frame *f, size_t index);
 /* "signal name" for the report: the recorded one, or derived. */
-const char *md_report_signal_name(const Mayday__Report *r, char *buf,
-                                  size_t n);
+const char *md_report_signal_name(const Mayday__Report *r, char *buf, size_t n);
 /* Number of completeness problems; names them (comma separated) in buf. */
 int md_incomplete_reasons(const Mayday__Report *r, char *buf, size_t n);
 

@@ -235,7 +235,8 @@ static void print_thread(md_text *x, size_t ti, int with_regs)
         tstr(f, t->name);
         fputc('"', f);
     }
-    if (t->has_state && t->state != MAYDAY__THREAD_STATE__THREAD_STATE_CRASHED &&
+    if (t->has_state &&
+        t->state != MAYDAY__THREAD_STATE__THREAD_STATE_CRASHED &&
         t->state != MAYDAY__THREAD_STATE__THREAD_STATE_SUSPENDED)
         fprintf(f, " [%s]", md_state_name(t->state));
     fputs(":\n", f);
@@ -284,10 +285,10 @@ static void print_images(md_text *x)
         int w = (int)strlen(nm);
         fprintf(f, "%*s  %-40s ", x->name_w > w ? x->name_w - w : 0, "", bid);
         tstr(f, m->path ? m->path : "");
-        const char *note = x->o->image_note
-                               ? x->o->image_note(x->o->user_data, x->rep,
-                                                  (uint32_t)i)
-                               : NULL;
+        const char *note =
+            x->o->image_note
+                ? x->o->image_note(x->o->user_data, x->rep, (uint32_t)i)
+                : NULL;
         if (note) {
             fputs("  (", f);
             tstr(f, note);
