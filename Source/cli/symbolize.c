@@ -479,13 +479,16 @@ static int symbolize(void *ud, const mayday_report *rep, uint32_t image,
         }
     }
     free(scopes);
-    if (name) {
-        out[k].function = nice_name(s, name);
+    /* The DWARF name first: for a compiler clone the ELF symbol is
+     * "parse_config.constprop.0", DWARF says "parse_config" (its linkage
+     * name for C++, so demangling still gives the qualified name). The
+     * offset is from the ELF symbol, which is the code actually run. */
+    if (dwarf_fn || name)
+        out[k].function = nice_name(s, dwarf_fn ? dwarf_fn : name);
+    if (name)
         out[k].offset = pc - (addr - off);
-    } else if (dwarf_fn) {
-        out[k].function = nice_name(s, dwarf_fn);
-        out[k].offset = dwarf_low ? pc - dwarf_low : 0;
-    }
+    else if (dwarf_low)
+        out[k].offset = pc - dwarf_low;
     out[k].file = file;
     out[k].line = line > 0 ? (uint32_t)line : 0;
     out[k].column = col > 0 ? (uint32_t)col : 0;
