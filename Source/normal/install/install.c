@@ -339,7 +339,11 @@ int mayday_write_live_report(const char *reason)
     if (!__atomic_compare_exchange_n(&mds_g.crash_owner, &zero, tid, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return MAYDAY_EBUSY;
+    /* getcontext fills only some registers (not rax, r10, r11, eflags,
+     * ...): zero the rest rather than write stack garbage into the
+     * report (valgrind: uninitialised bytes written). */
     ucontext_t uc;
+    memset(&uc, 0, sizeof uc);
     getcontext(&uc);
     mds_request *req = &mds_g.req;
     memset(&req->info, 0, sizeof req->info);
