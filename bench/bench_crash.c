@@ -1,6 +1,8 @@
 /*
  * bench_crash.c - how long from a fault to "report written", and how big
- * the report is: mayday (with and without fsync) against a plain SIGSEGV
+ * the report is: mayday (with and without fsync; and without fsync in
+ * MAYDAY_HANDLER_SIGNAL mode, the report written in the crashed thread's
+ * handler instead of the exception thread) against a plain SIGSEGV
  * handler calling glibc's backtrace() + backtrace_symbols_fd() and one
  * walking with libunwind's local unwinder (both crashed thread only, run
  * by bench_plain, which does not link mayday).
@@ -42,6 +44,8 @@
 /* ------------------------------------------------------------ child */
 
 static bu_page *g_page;
+/* In the child's FLAGS argument: MAYDAY_HANDLER_SIGNAL. */
+#define SIGNAL_MODE 0x80000000u
 
 static void on_crash(int signo, const char *path, void *data)
 {
@@ -67,7 +71,9 @@ static int child(uint32_t flags, int n, int pagefd, const char *dir)
     cfg.report_dir = dir;
     cfg.app_id = "bench_crash";
     cfg.app_version = "1";
-    cfg.flags = flags;
+    cfg.flags = flags & ~SIGNAL_MODE;
+    if (flags & SIGNAL_MODE)
+        cfg.handler_mode = MAYDAY_HANDLER_SIGNAL;
     cfg.on_crash = on_crash;
     int r = mayday_install(&cfg);
     if (r < 0) {
@@ -83,12 +89,17 @@ static int child(uint32_t flags, int n, int pagefd, const char *dir)
 
 /* ------------------------------------------------------------ parent */
 
-enum { MAYDAY_FS, MAYDAY_NOFS, GLIBC, GLIBC_W, UNW, UNW_W, NMODES };
-static const char *mode_name[NMODES] = {
-    "mayday (fsync)",       "mayday (no fsync)",    "glibc backtrace cold",
-    "glibc backtrace warm", "libunwind local cold", "libunwind local warm"};
+enum { MAYDAY_FS, MAYDAY_NOFS, MAYDAY_SIG, GLIBC, GLIBC_W, UNW, UNW_W, NMODES };
+static const char *mode_name[NMODES] = {"mayday (fsync)",
+                                        "mayday (no fsync)",
+                                        "mayday signal mode (no fsync)",
+                                        "glibc backtrace cold",
+                                        "glibc backtrace warm",
+                                        "libunwind local cold",
+                                        "libunwind local warm"};
 static const char *plain_arg[NMODES] = {
-    0, 0, "glibc", "glibc-warm", "unwind", "unwind-warm"};
+    0, 0, 0, "glibc", "glibc-warm", "unwind", "unwind-warm"};
+
 #define NN 3
 static const int ns[NN] = {1, 16, 128};
 #define MAXRUNS 64
@@ -150,7 +161,9 @@ static void run_one(int mode, int ni, int round, const char *tmp, bu_page *page,
     snprintf(a_n, sizeof a_n, "%d", ns[ni]);
     snprintf(a_fd, sizeof a_fd, "%d", pagefd);
     snprintf(a_fl, sizeof a_fl, "%u",
-             mode == MAYDAY_NOFS ? (unsigned)MAYDAY_FLAG_NO_FSYNC : 0u);
+             mode == MAYDAY_NOFS  ? (unsigned)MAYDAY_FLAG_NO_FSYNC
+             : mode == MAYDAY_SIG ? MAYDAY_FLAG_NO_FSYNC | SIGNAL_MODE
+                                  : 0u);
     snprintf(out, sizeof out, "%s/plain.out", tmp);
     bu_page_reset(page);
     c->ms[round] = c->bytes[round] = c->walked_ms[round] = -1;
@@ -188,7 +201,10 @@ static void run_one(int mode, int ni, int round, const char *tmp, bu_page *page,
     char dst[PATH_MAX + 64];
     if (keep) {
         snprintf(dst, sizeof dst, "%s/n%03d-%s-r%02d.mayday", keep, ns[ni],
-                 mode == MAYDAY_FS ? "fsync" : "nofsync", round);
+                 mode == MAYDAY_FS    ? "fsync"
+                 : mode == MAYDAY_SIG ? "signal"
+                                      : "nofsync",
+                 round);
         if (rename(file, dst) == 0)
             return;
     }
@@ -270,15 +286,15 @@ static void print_tables(void)
 
     printf("\n### mayday's time split (median ms; handoff_ns and suspend_ns "
            "from the report header)\n\n");
-    printf("| N workers | fsync? | total | suspending the others "
-           "(suspend_ns) | handler entry -> report writing starts, "
-           "without suspend (handoff_ns - suspend_ns: wake the exception "
-           "thread, image list) | the rest (total - handoff_ns: kernel "
-           "signal delivery, walks, encode, write, fsync, rename, resume, "
-           "reply) |\n");
+    printf("| N workers | mayday | total | suspending the others "
+           "(suspend_ns) | handler entry -> header encoded, minus suspend "
+           "(handoff_ns - suspend_ns: debugger check, hand-off, image "
+           "list, temp file create, /proc reads) | the rest (total - "
+           "handoff_ns: kernel signal delivery; walks, encode, write, "
+           "CRC read-back, fsync, rename, resume, reply) |\n");
     printf("|---|---|---|---|---|---|\n");
     for (int i = 0; i < NN; i++) {
-        for (int m = MAYDAY_FS; m <= MAYDAY_NOFS; m++) {
+        for (int m = MAYDAY_FS; m <= MAYDAY_SIG; m++) {
             cell *c = &cells[m][i];
             double pre[MAXRUNS], rest[MAXRUNS];
             for (int r = 0; r < runs; r++) {
@@ -287,16 +303,20 @@ static void print_tables(void)
                 rest[r] = bad ? -1 : c->ms[r] - c->handoff_ms[r];
             }
             printf("| %d | %s | %.3f | %.3f | %.3f | %.3f |\n", ns[i],
-                   m == MAYDAY_FS ? "yes" : "no", med(c->ms, 0, 0),
-                   med(c->suspend_ms, 0, 0), med(pre, 0, 0), med(rest, 0, 0));
+                   mode_name[m] + 7, med(c->ms, 0, 0), med(c->suspend_ms, 0, 0),
+                   med(pre, 0, 0), med(rest, 0, 0));
         }
     }
     int exc = 1;
     for (int i = 0; i < NN; i++)
         exc &=
             cells[MAYDAY_FS][i].exc_thread && cells[MAYDAY_NOFS][i].exc_thread;
-    printf("\n(reports written by the exception thread: %s)\n",
-           exc ? "all" : "NOT all");
+    int sig = 1;
+    for (int i = 0; i < NN; i++)
+        sig &= cells[MAYDAY_SIG][i].ok == 0 || !cells[MAYDAY_SIG][i].exc_thread;
+    printf("\n(fsync and no fsync reports written by the exception thread: "
+           "%s; signal mode ones in the handler: %s)\n",
+           exc ? "all" : "NOT all", sig ? "all" : "NOT all");
 
     printf("\n### Baselines' time split (median ms)\n\n");
     printf("| N workers | baseline | total | fault -> walk done | file: open, "
@@ -316,16 +336,18 @@ static void print_tables(void)
     printf("\n### Ratios (median of per-round ratios, same run)\n\n");
     printf("| N workers | mayday fsync / no fsync | mayday no fsync / glibc "
            "warm | mayday no fsync / libunwind warm | glibc cold / warm | "
-           "libunwind cold / warm | mayday no fsync: N / N=1 |\n");
-    printf("|---|---|---|---|---|---|---|\n");
+           "libunwind cold / warm | mayday no fsync: N / N=1 | mayday signal "
+           "mode / exception thread (no fsync) |\n");
+    printf("|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < NN; i++) {
-        printf("| %d | %.2f | %.1f | %.1f | %.2f | %.2f | %.2f |\n", ns[i],
-               ratio(cells[MAYDAY_FS][i].ms, cells[MAYDAY_NOFS][i].ms),
+        printf("| %d | %.2f | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f |\n",
+               ns[i], ratio(cells[MAYDAY_FS][i].ms, cells[MAYDAY_NOFS][i].ms),
                ratio(cells[MAYDAY_NOFS][i].ms, cells[GLIBC_W][i].ms),
                ratio(cells[MAYDAY_NOFS][i].ms, cells[UNW_W][i].ms),
                ratio(cells[GLIBC][i].ms, cells[GLIBC_W][i].ms),
                ratio(cells[UNW][i].ms, cells[UNW_W][i].ms),
-               ratio(cells[MAYDAY_NOFS][i].ms, cells[MAYDAY_NOFS][0].ms));
+               ratio(cells[MAYDAY_NOFS][i].ms, cells[MAYDAY_NOFS][0].ms),
+               ratio(cells[MAYDAY_SIG][i].ms, cells[MAYDAY_NOFS][i].ms));
     }
 }
 

@@ -6,19 +6,25 @@
  *      16 and 128 threads already running (each gets an altstack through
  *      a signal at install);
  *   2. pthread_create + pthread_join of an empty thread, per thread:
- *      mayday not linked at all (bench_plain), linked but not installed
- *      (the interposed pthread_create forwards), installed (default: the
- *      wrapper maps and frees a guard-paged altstack per thread), and
- *      installed with MAYDAY_FLAG_NO_THREAD_HOOK.
+ *      a. in separate processes (M pairs each, median): mayday not linked
+ *         at all (bench_plain) vs linked but not installed (the
+ *         interposed pthread_create forwards to glibc's);
+ *      b. interleaved in one process, so that a noisy moment hits every
+ *         configuration alike: batches of K pairs, rotating between not
+ *         installed, installed (default: the wrapper maps and frees a
+ *         guard-paged altstack per thread) and installed with
+ *         MAYDAY_FLAG_NO_THREAD_HOOK (mayday_uninstall + mayday_install
+ *         between batches). Median of all pairs per configuration, and
+ *         the median of per-batch ratios.
  *
- * Every measurement runs in a fresh process (fork + exec); rounds are
- * interleaved; figures are medians over rounds (each thread figure is
- * itself the median of M create+join pairs in that process).
+ * Every process is fresh (fork + exec); figures are medians over the
+ * processes (rounds).
  *
- *   bench_install [--runs R] [--threads M] [--plain PATH] [--tmp DIR]
+ *   bench_install [--runs R] [--threads M] [--batches B] [--plain PATH]
+ *                 [--tmp DIR]
  *   bench_install child-install K PAGEFD DIR
- *   bench_install child-threads M CONFIG PAGEFD DIR   CONFIG: 0 none,
- *                                           1 default, 2 no thread hook
+ *   bench_install child-threads M PAGEFD DIR      (linked, not installed)
+ *   bench_install child-mix BATCHES PAGEFD DIR
  *
  * Context: benchmark program (normal context).
  */
@@ -70,30 +76,73 @@ static int child_install(int k, bu_page *pg, const char *dir)
 
 static void *empty(void *arg) { return arg; }
 
-static int child_threads(int m, int config, bu_page *pg, const char *dir)
+/* ns per create+join pair, one per entry of t[0..m). */
+static int pairs(uint64_t *t, int m)
 {
-    if (config && install(dir, config == 2 ? MAYDAY_FLAG_NO_THREAD_HOOK : 0))
-        return 3;
-    uint64_t *t = calloc((size_t)m, sizeof *t);
-    uint64_t sum = 0;
     for (int i = 0; i < m; i++) {
         pthread_t th;
         uint64_t a = bu_now_ns();
         if (pthread_create(&th, 0, empty, 0) || pthread_join(th, 0))
-            return 4;
+            return -1;
         t[i] = bu_now_ns() - a;
-        sum += t[i];
     }
-    pg->val[1] = sum / (uint64_t)m;
+    return 0;
+}
+
+static int child_threads(int m, bu_page *pg)
+{
+    uint64_t *t = calloc((size_t)m, sizeof *t);
+    if (!t || pairs(t, m) < 0)
+        return 4;
     pg->val[0] = bu_median_u64(t, (size_t)m);
     pg->ok = 1;
     free(t);
     return 0;
 }
 
+#define BATCH 25
+#define NCFG 3 /* not installed, default, no thread hook */
+
+static int child_mix(int batches, bu_page *pg, const char *dir)
+{
+    size_t cap = (size_t)batches * BATCH;
+    uint64_t *all[NCFG], bt[BATCH];
+    double *ratio[NCFG];
+    for (int c = 0; c < NCFG; c++) {
+        all[c] = calloc(cap, sizeof(uint64_t));
+        ratio[c] = calloc((size_t)batches, sizeof(double));
+        if (!all[c] || !ratio[c])
+            return 4;
+    }
+    for (int b = 0; b < batches; b++) {
+        double med_b[NCFG];
+        for (int k = 0; k < NCFG; k++) {
+            int c = (k + b) % NCFG; /* rotate the order */
+            mayday_uninstall();     /* ENOTINSTALLED the first time */
+            if (c && install(dir, c == 2 ? MAYDAY_FLAG_NO_THREAD_HOOK : 0))
+                return 3;
+            if (pairs(bt, BATCH) < 0)
+                return 4;
+            memcpy(all[c] + (size_t)b * BATCH, bt, sizeof bt);
+            med_b[c] = (double)bu_median_u64(bt, BATCH);
+        }
+        for (int c = 0; c < NCFG; c++)
+            ratio[c][b] = med_b[c] / med_b[0];
+    }
+    for (int c = 0; c < NCFG; c++) {
+        pg->val[c] = bu_median_u64(all[c], cap);
+        pg->val[NCFG + c] =
+            (uint64_t)(bu_median_dbl(ratio[c], (size_t)batches) * 1e4);
+        free(all[c]);
+        free(ratio[c]);
+    }
+    pg->ok = 1;
+    return 0;
+}
+
 /* ------------------------------------------------------------ parent */
 
-static int runs = 7, nthreads = 2000;
+static int runs = 7, nthreads = 2000, batches = 40;
 static char self[PATH_MAX];
 static const char *plain;
 
@@ -123,10 +172,13 @@ int main(int argc, char **argv)
         bu_page *pg = bu_page_attach(atoi(argv[3]));
         return pg ? child_install(atoi(argv[2]), pg, argv[4]) : 3;
     }
-    if (argc >= 6 && !strcmp(argv[1], "child-threads")) {
-        bu_page *pg = bu_page_attach(atoi(argv[4]));
-        return pg ? child_threads(atoi(argv[2]), atoi(argv[3]), pg, argv[5])
-                  : 3;
+    if (argc >= 5 && !strcmp(argv[1], "child-threads")) {
+        bu_page *pg = bu_page_attach(atoi(argv[3]));
+        return pg ? child_threads(atoi(argv[2]), pg) : 3;
+    }
+    if (argc >= 5 && !strcmp(argv[1], "child-mix")) {
+        bu_page *pg = bu_page_attach(atoi(argv[3]));
+        return pg ? child_mix(atoi(argv[2]), pg, argv[4]) : 3;
     }
     const char *tmpbase = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -134,14 +186,16 @@ int main(int argc, char **argv)
             runs = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--threads"))
             nthreads = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--batches"))
+            batches = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--plain"))
             plain = argv[i + 1];
         else if (!strcmp(argv[i], "--tmp"))
             tmpbase = argv[i + 1];
     }
-    if (runs < 1 || runs > MAXRUNS || nthreads < 1) {
+    if (runs < 1 || runs > MAXRUNS || nthreads < 1 || batches < 1) {
         fprintf(stderr, "usage: bench_install [--runs R] [--threads M] "
-                        "[--plain PATH] [--tmp DIR]\n");
+                        "[--batches B] [--plain PATH] [--tmp DIR]\n");
         return 2;
     }
     ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -161,20 +215,22 @@ int main(int argc, char **argv)
     bu_page *pg = bu_page_create(&fd);
     if (!dir || !pg)
         return 1;
-    char a_fd[16], a_m[16];
+    char a_fd[16], a_m[16], a_b[16];
     snprintf(a_fd, sizeof a_fd, "%d", fd);
     snprintf(a_m, sizeof a_m, "%d", nthreads);
+    snprintf(a_b, sizeof a_b, "%d", batches);
 
-    enum { NK = 3, NC = 4 };
+    enum { NK = 3 };
     static const int ks[NK] = {0, 16, 128};
-    static const char *cname[NC] = {"mayday not linked (bench_plain)",
-                                    "mayday linked, not installed",
-                                    "installed, default (altstack per thread)",
-                                    "installed, MAYDAY_FLAG_NO_THREAD_HOOK"};
+    static const char *cname[NCFG] = {
+        "linked, not installed", "installed, default (altstack per thread)",
+        "installed, MAYDAY_FLAG_NO_THREAD_HOOK"};
     double ins[NK][5][MAXRUNS];
     int nins[NK] = {0};
-    double thr[NC][2][MAXRUNS], rat[NC][MAXRUNS];
-    int nthr[NC] = {0}, nrat[NC] = {0};
+    double sep[2][MAXRUNS], sep_rat[MAXRUNS];
+    int nsep[2] = {0}, nsep_rat = 0;
+    double mix[NCFG][MAXRUNS], mix_rat[NCFG][MAXRUNS];
+    int nmix = 0;
 
     for (int r = 0; r < runs; r++) {
         for (int i = 0; i < NK; i++) {
@@ -182,33 +238,31 @@ int main(int argc, char **argv)
             snprintf(a_k, sizeof a_k, "%d", ks[i]);
             char *av[] = {self, "child-install", a_k, a_fd, dir, 0};
             if (run_child(av, pg) == 0) {
-                ins[i][0][nins[i]] = (double)pg->val[0] / 1e3;
-                ins[i][1][nins[i]] = (double)(int64_t)pg->val[1];
-                ins[i][2][nins[i]] = (double)(int64_t)pg->val[2];
-                ins[i][3][nins[i]] = (double)(int64_t)pg->val[3];
-                ins[i][4][nins[i]] = (double)(int64_t)pg->val[4];
+                for (int v = 0; v < 5; v++)
+                    ins[i][v][nins[i]] = (double)(int64_t)pg->val[v];
+                ins[i][0][nins[i]] /= 1e3; /* us */
                 nins[i]++;
             }
         }
-        double base = -1, got[NC];
-        for (int k = 0; k < NC; k++) {
-            int c = (k + r) % NC; /* rotate the order */
-            char a_c[16];
-            snprintf(a_c, sizeof a_c, "%d", c - 1);
+        double got[2] = {-1, -1};
+        for (int k = 0; k < 2; k++) {
+            int c = (k + r) % 2; /* rotate the order */
             char *avp[] = {(char *)plain, "threads", a_m, a_fd, 0};
-            char *avm[] = {self, "child-threads", a_m, a_c, a_fd, dir, 0};
-            got[c] = -1;
+            char *avm[] = {self, "child-threads", a_m, a_fd, dir, 0};
             if (run_child(c == 0 ? avp : avm, pg) == 0) {
                 got[c] = (double)pg->val[0] / 1e3;
-                thr[c][0][nthr[c]] = got[c];
-                thr[c][1][nthr[c]] = (double)pg->val[1] / 1e3;
-                nthr[c]++;
+                sep[c][nsep[c]++] = got[c];
             }
         }
-        base = got[0];
-        for (int c = 0; c < NC; c++) {
-            if (base > 0 && got[c] > 0)
-                rat[c][nrat[c]++] = got[c] / base;
+        if (got[0] > 0 && got[1] > 0)
+            sep_rat[nsep_rat++] = got[1] / got[0];
+        char *avx[] = {self, "child-mix", a_b, a_fd, dir, 0};
+        if (run_child(avx, pg) == 0) {
+            for (int c = 0; c < NCFG; c++) {
+                mix[c][nmix] = (double)pg->val[c] / 1e3;
+                mix_rat[c][nmix] = (double)pg->val[NCFG + c] / 1e4;
+            }
+            nmix++;
         }
     }
 
@@ -231,16 +285,30 @@ int main(int argc, char **argv)
         printf("\n");
     }
     printf("\n### pthread_create + pthread_join of an empty thread, us per "
-           "thread: median over %d processes of each process's median of %d "
-           "[min - max]\n\n",
+           "thread\n\n");
+    printf("a. Separate processes: median over %d processes of each "
+           "one's median of %d pairs [min - max]\n\n",
            runs, nthreads);
-    printf("| configuration | median | mean | ratio to not linked (median "
-           "of per-round ratios) |\n|---|---|---|---|\n");
-    for (int c = 0; c < NC; c++) {
-        double m = med(thr[c][0], nthr[c], &lo, &hi);
-        double dl, dh, mean = med(thr[c][1], nthr[c], &dl, &dh);
-        printf("| %s | %.1f [%.1f - %.1f] | %.1f | %.2f |\n", cname[c], m, lo,
-               hi, mean, bu_median_dbl(rat[c], (size_t)nrat[c]));
+    printf("| configuration | us per thread | ratio to not linked (median of "
+           "per-round ratios) |\n|---|---|---|\n");
+    double m0 = med(sep[0], nsep[0], &lo, &hi);
+    printf("| mayday not linked (bench_plain) | %.1f [%.1f - %.1f] | 1 |\n", m0,
+           lo, hi);
+    double m1 = med(sep[1], nsep[1], &lo, &hi);
+    printf("| mayday linked, not installed | %.1f [%.1f - %.1f] | %.2f |\n", m1,
+           lo, hi, bu_median_dbl(sep_rat, (size_t)nsep_rat));
+    printf("\nb. Interleaved in one process: %d batches of %d pairs per "
+           "configuration, rotating; median over %d processes [min - max]"
+           "\n\n",
+           batches, BATCH, runs);
+    printf("| configuration | us per thread | ratio to not installed "
+           "(median of per-batch ratios) | added, us per thread |\n"
+           "|---|---|---|---|\n");
+    double base = bu_median_dbl(mix[0], (size_t)nmix);
+    for (int c = 0; c < NCFG; c++) {
+        double m = med(mix[c], nmix, &lo, &hi);
+        printf("| %s | %.1f [%.1f - %.1f] | %.2f | %.1f |\n", cname[c], m, lo,
+               hi, bu_median_dbl(mix_rat[c], (size_t)nmix), m - base);
     }
     bu_rmtree(dir);
     free(dir);
