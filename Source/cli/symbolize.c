@@ -479,12 +479,14 @@ static int symbolize(void *ud, const mayday_report *rep, uint32_t image,
         }
     }
     free(scopes);
-    /* The DWARF name first: for a compiler clone the ELF symbol is
-     * "parse_config.constprop.0", DWARF says "parse_config" (its linkage
-     * name for C++, so demangling still gives the qualified name). The
-     * offset is from the ELF symbol, which is the code actually run. */
-    if (dwarf_fn || name)
-        out[k].function = nice_name(s, dwarf_fn ? dwarf_fn : name);
+    /* The ELF symbol, unless it is a compiler clone
+     * ("parse_config.constprop.0") and DWARF has the source name
+     * ("parse_config"). The offset is from the ELF symbol, which is the
+     * code actually run. */
+    const char *fn = name;
+    if (dwarf_fn && (!name || strchr(name, '.')))
+        fn = dwarf_fn;
+    out[k].function = nice_name(s, fn);
     if (name)
         out[k].offset = pc - (addr - off);
     else if (dwarf_low)

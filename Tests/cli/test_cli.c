@@ -202,6 +202,9 @@ static void test_decode_json(void **state)
         assert_int_equal(jm_path(j, p)->b, want[i].inlined);
         snprintf(p, sizeof(p), "threads.0.frames.%zu.index", i);
         assert_int_equal(jm_int(jm_path(j, p), &ok), want[i].index);
+        snprintf(p, sizeof(p), "threads.0.frames.%zu.offset", i);
+        assert_int_equal(jm_path(j, p)->type,
+                         want[i].inlined ? JM_NULL : JM_STR);
         snprintf(p, sizeof(p), "threads.0.frames.%zu.file", i);
         const char *f = jm_str(jm_path(j, p));
         assert_non_null(f);

@@ -356,7 +356,7 @@ static void emit_frame(md_json *j, const mayday_report *rep,
     v_hex(j, img && f->has_pc, img ? md_image_rel(img, f->pc) : 0);
     KSTR(j, "symbol", sym ? sym->function : NULL);
     key(j, "offset");
-    v_hex(j, sym && sym->function, sym ? sym->offset : 0);
+    v_hex(j, sym && sym->function && !sym->inlined, sym ? sym->offset : 0);
     KSTR(j, "file", sym ? sym->file : NULL);
     KU(j, "line", sym && sym->line, sym ? sym->line : 0);
     KU(j, "column", sym && sym->column, sym ? sym->column : 0);
