@@ -14,7 +14,7 @@
 #
 # Usage: scripts/bench.sh
 # Environment: BENCH_BUILD_DIR (default build-bench), BENCH_RUNS (fresh
-# processes per crash/install figure, default 15), BENCH_READER_RUNS
+# processes per crash/install figure, default 21), BENCH_READER_RUNS
 # (default 5), TMPDIR (where reports are written: fsync timings depend on
 # that file system).
 #
@@ -24,7 +24,7 @@ set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BENCH_BUILD_DIR:-$ROOT/build-bench}
-RUNS=${BENCH_RUNS:-15}
+RUNS=${BENCH_RUNS:-21}
 READER_RUNS=${BENCH_READER_RUNS:-5}
 JOBS=$(nproc 2>/dev/null || echo 2)
 
