@@ -106,11 +106,4 @@ configure_file(\"${CMAKE_BINARY_DIR}/cmake/${_pc}.pc.stage\"
     DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endforeach()
 
-# Programs (the `mayday` CLI), installed once their target exists.
-set(MAYDAY_INSTALL_PROGRAMS mayday_cli CACHE STRING
-  "Executable targets installed into bin/ when they exist")
-foreach(_prog IN LISTS MAYDAY_INSTALL_PROGRAMS)
-  if(TARGET ${_prog})
-    install(TARGETS ${_prog} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-  endif()
-endforeach()
+# The `mayday` CLI and its man page are installed by Source/cli/CMakeLists.txt.

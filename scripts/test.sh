@@ -66,7 +66,8 @@ stage_unit() {
     local extra=()
     # shellcheck disable=SC2206 # deliberate word splitting
     extra=(${MAYDAY_CTEST_ARGS:-})
-    (cd "$build" && ctest --output-on-failure -j2 \
+    # The bounded fuzz run has its own stage (scripts/test-fuzz.sh).
+    (cd "$build" && ctest --output-on-failure -j2 -LE fuzz \
         --timeout "$test_timeout" "${extra[@]}")
 }
 

@@ -87,9 +87,7 @@ static void test_demo_kinds(void **state)
     check_kind(root, "null-write", SIGSEGV, "parse_config");
     check_kind(root, "null-read", SIGSEGV, "parse_config");
     check_kind(root, "abort", SIGABRT, "parse_config");
-    /* "fpe" is not checked: at -O2 gcc turns crash_demo's `1 / zero`
-     * into a cmov (1/x is 0 unless x is 1 or -1): no idiv, no SIGFPE, the
-     * demo exits 0 (reported to the demo's owner). */
+    check_kind(root, "fpe", SIGFPE, "parse_config");
     check_kind(root, "ill", SIGILL, "parse_config");
     check_kind(root, "overflow", SIGSEGV, "recurse");
     check_kind(root, "thread-overflow", SIGSEGV, "recurse");
