@@ -26,6 +26,8 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "mayday/mayday.h"
@@ -53,6 +55,8 @@ static void install(uint32_t flags, mayday_crash_cb cb, uint32_t max_bytes)
     cfg.on_crash = cb;
     if (max_bytes)
         cfg.max_report_bytes = max_bytes;
+    if (getenv("CRASHER_REPLY_MS"))
+        cfg.reply_timeout_ms = (uint32_t)atoi(getenv("CRASHER_REPLY_MS"));
     if (getenv("CRASHER_SUSPEND_MS"))
         cfg.suspend_timeout_ms = (uint32_t)atoi(getenv("CRASHER_SUSPEND_MS"));
     const char *mode = getenv("CRASHER_MODE");
@@ -231,6 +235,38 @@ static int dl_cb(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
+static void abort_cb(int signo, const char *path, void *data)
+{
+    (void)signo;
+    (void)path;
+    (void)data;
+    abort(); /* the process must still die of the original SIGSEGV */
+}
+
+/* A seccomp-style emulator: getpriority traps into SIGSYS and the handler
+ * makes it return 42. It must keep working with mayday installed. */
+static void emulate_sys(int sig, siginfo_t *si, void *ucv)
+{
+    (void)sig;
+    (void)si;
+    ucontext_t *uc = ucv;
+    uc->uc_mcontext.gregs[REG_RAX] = 42;
+}
+
+/* Dereferences a non-canonical address: a general-protection fault,
+ * SIGSEGV with SI_KERNEL and no address. */
+__attribute__((noinline)) void crasher_gp_fault(void)
+{
+    volatile int *p = (volatile int *)(uintptr_t)0xdead000000000000ull;
+    *p = 1;
+    __asm__ volatile("" ::: "memory");
+}
+
+static void lazy_resethand(int sig)
+{
+    (void)sig; /* returns without fixing anything */
+}
+
 static void crash_cb(int signo, const char *path, void *data)
 {
     (void)signo;
@@ -366,6 +402,81 @@ int main(int argc, char **argv)
             crasher_null_write();
         return g_runtime_handled == 1 ? 0 : 4;
     }
+    if (!strcmp(s, "chain-first-gp")) {
+        /* A previous handler that returns without fixing the fault, once
+         * (SA_RESETHAND): without mayday the process dies of SIGSEGV. */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = lazy_resethand;
+        sa.sa_flags = SA_RESETHAND;
+        sigaction(SIGSEGV, &sa, 0);
+        install(MAYDAY_FLAG_CHAIN_FIRST, 0, 0);
+        crasher_gp_fault();
+        return 3;
+    }
+    if (!strcmp(s, "sys-emulated")) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = emulate_sys;
+        sa.sa_flags = SA_SIGINFO;
+        sigaction(SIGSYS, &sa, 0);
+        install(0, 0, 0);
+        struct sock_filter f[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                     offsetof(struct seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getpriority, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {sizeof f / sizeof f[0], f};
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+            die("seccomp");
+        long a = syscall(SYS_getpriority, 0, 0);
+        long b = syscall(SYS_getpriority, 0, 0);
+        printf("emulated: %ld %ld\n", a, b);
+        return a == 42 && b == 42 ? 0 : 4;
+    }
+    if (!strcmp(s, "ignored-trap")) {
+        signal(SIGTRAP, SIG_IGN);
+        install(0, 0, 0);
+        kill(getpid(), SIGTRAP); /* ignored, as without mayday */
+        return 0;
+    }
+    if (!strcmp(s, "callback-abort")) {
+        install(0, abort_cb, 0);
+        crasher_null_write();
+        return 3;
+    }
+    if (!strcmp(s, "fork-child")) {
+        install(0, 0, 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+            crasher_null_write(); /* no exception thread in the child */
+            _exit(3);
+        }
+        int st = 0;
+        waitpid(pid, &st, 0);
+        mayday_uninstall();
+        if (WIFSIGNALED(st)) {
+            signal(WTERMSIG(st), SIG_DFL);
+            raise(WTERMSIG(st)); /* die as the child died */
+        }
+        return 5;
+    }
+    if (!strcmp(s, "handoff-timeout")) {
+        /* The exception thread spends 1 s on a thread that blocks the
+         * suspend signal; the crashed thread waits only 100 ms. */
+        setenv("CRASHER_REPLY_MS", "100", 1);
+        setenv("CRASHER_SUSPEND_MS", "1000", 1);
+        install(0, 0, 0);
+        pthread_barrier_init(&g_barrier, 0, 2);
+        pthread_t t;
+        pthread_create(&t, 0, blocker, 0);
+        pthread_barrier_wait(&g_barrier);
+        crasher_null_write();
+        return 3;
+    }
     if (!strcmp(s, "malloc-held")) {
         malloc_locking = 1;
         install(0, 0, 0);
@@ -382,6 +493,8 @@ int main(int argc, char **argv)
 
     if (!strcmp(s, "null-read"))
         return *g_null;
+    if (!strcmp(s, "gp-fault"))
+        crasher_gp_fault();
     if (!strcmp(s, "null-write") || !strcmp(s, "callback-crash"))
         crasher_null_write();
     if (!strcmp(s, "null-call")) {

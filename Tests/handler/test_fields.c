@@ -46,6 +46,7 @@ static const fcase fields[] = {
     R("images_inconsistent", F_REPORT_IMAGES_INCONSISTENT),
     R("recursive_crash", F_REPORT_RECURSIVE_CRASH),
     R("frames_capped", F_REPORT_FRAMES_CAPPED),
+    R("handoff_timed_out", F_REPORT_HANDOFF_TIMED_OUT),
     H("uuid", F_HEADER_UUID), H("time_unix_ns", F_HEADER_TIME),
     H("reporter_version", F_HEADER_REPORTER_VERSION),
     H("live", F_HEADER_LIVE), H("reason", F_HEADER_REASON),

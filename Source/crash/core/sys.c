@@ -110,6 +110,11 @@ long mds_rt_sigprocmask(int how, const void *set, void *old)
     /* The kernel's sigset is 8 bytes (_NSIG / 8), not glibc's 128. */
     return mds_syscall4(SYS_rt_sigprocmask, how, set, old, 8);
 }
+long mds_rt_sigaction(int sig, const struct mds_ksigaction *act,
+                      struct mds_ksigaction *old)
+{
+    return mds_syscall4(SYS_rt_sigaction, sig, act, old, 8);
+}
 long mds_sigaltstack(const void *ss, void *old)
 {
     return mds_syscall2(SYS_sigaltstack, ss, old);

@@ -105,8 +105,18 @@ long mds_getgid(void);
 long mds_tgkill(int tgid, int tid, int sig);
 long mds_rt_tgsigqueueinfo(int tgid, int tid, int sig, void *siginfo);
 long mds_rt_sigprocmask(int how, const void *set, void *old);
-/* Signal dispositions are changed with libc's sigaction(), which is
- * async-signal-safe per POSIX; the kernel's struct differs from libc's. */
+/* The kernel's struct sigaction (x86_64/aarch64 layout), which differs
+ * from libc's; mds_sigaction_restore converts a libc one saved at install.
+ * Raw, so that an interposed sigaction() (e.g. a JVM's libjsig, which
+ * takes a mutex) is never entered on the crash path. */
+struct mds_ksigaction {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    uint64_t mask;
+};
+long mds_rt_sigaction(int sig, const struct mds_ksigaction *act,
+                      struct mds_ksigaction *old);
 long mds_sigaltstack(const void *ss, void *old);
 long mds_exit_group(int status) __attribute__((noreturn));
 long mds_sched_yield(void);

@@ -95,8 +95,13 @@ const char *mds_signal_code_name(int signo, int code)
 
 int mds_signal_is_fault(int signo, int code)
 {
-    if (code <= 0 || code == SI_KERNEL)
+    if (code <= 0)
         return 0;
+    /* SI_KERNEL: on x86_64 a general-protection fault (a non-canonical
+     * address, a privileged instruction) is SIGSEGV/SIGBUS with SI_KERNEL
+     * and no address; re-executing the instruction faults again. */
+    if (code == SI_KERNEL)
+        return signo == SIGSEGV || signo == SIGBUS;
     return signo == SIGSEGV || signo == SIGBUS || signo == SIGILL ||
            signo == SIGFPE;
 }
@@ -114,6 +119,8 @@ int mds_probable_cause(const siginfo_t *info, const mds_regs *regs,
         return MDS_CAUSE_SENT_BY_PROCESS;
     switch (sig) {
     case SIGSEGV:
+        if (code == SI_KERNEL) /* general protection: no address known */
+            return pc == 0 ? MDS_CAUSE_CALL_THROUGH_NULL : MDS_CAUSE_BAD_ACCESS;
         if (pc == 0)
             return MDS_CAUSE_CALL_THROUGH_NULL;
         /* A fault right at or below the stack pointer: the stack ran into

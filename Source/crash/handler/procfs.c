@@ -58,20 +58,36 @@ long mds_thread_name(uint32_t tid, char *buf, size_t cap)
 
 long mds_tracer_pid(void)
 {
-    char buf[2048];
-    long n = mds_read_file("/proc/self/status", buf, sizeof buf);
-    if (n <= 0)
+    /* Read in small overlapping chunks: this runs on the crashed thread's
+     * altstack, which may be small. */
+    char buf[320];
+    long fd = mds_openat(AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC,
+                         0);
+    if (fd < 0)
         return -1;
-    for (long i = 0; i < n; i++) {
-        if ((i == 0 || buf[i - 1] == '\n') &&
-            mds_str_has_prefix(buf + i, "TracerPid:")) {
-            uint64_t v;
-            if (mds_parse_u64(buf + i + 10, 10, &v, 0) == 0)
-                return (long)v;
-            return -1;
+    long result = -1;
+    int64_t off = 0;
+    for (int chunks = 0; chunks < 64; chunks++) {
+        long n = mds_pread((int)fd, buf, sizeof buf - 1, off);
+        if (n <= 0)
+            break;
+        buf[n] = 0;
+        for (long i = 0; i < n; i++) {
+            if ((i == 0 || buf[i - 1] == '\n') && i + 32 < n &&
+                mds_str_has_prefix(buf + i, "TracerPid:")) {
+                uint64_t v;
+                if (mds_parse_u64(buf + i + 10, 10, &v, 0) == 0)
+                    result = (long)v;
+                goto done;
+            }
         }
+        if (n < (long)sizeof buf - 1)
+            break;
+        off += n - 48; /* overlap: a line cut at the end is seen again */
     }
-    return -1;
+done:
+    mds_close((int)fd);
+    return result;
 }
 
 int mds_thread_pc_sp(uint32_t tid, uint64_t *pc, uint64_t *sp)

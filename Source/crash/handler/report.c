@@ -47,14 +47,15 @@ static void put_regs(mds_pb *pb, const mds_regs *r)
     mds_pb_packed_uint64(pb, F_THREAD_REGISTERS, r->v, MDS_NREGS);
 }
 
-static void put_thread(rctx *c, uint32_t tid, int crashed, int state,
-                       const mds_regs *regs, const char *note)
+/* Returns 1 if the thread's message was (at least partly) written. */
+static int put_thread(rctx *c, uint32_t tid, int crashed, int state,
+                      const mds_regs *regs, const char *note)
 {
     mds_pb *pb = &c->pb;
     char name[32];
     if (mds_pb_begin(pb, F_REPORT_THREADS) < 0) {
         mds_pb_end(pb);
-        return;
+        return 0;
     }
     mds_pb_uint64(pb, F_THREAD_TID, tid);
     if (mds_thread_name(tid, name, sizeof name) > 0)
@@ -86,6 +87,7 @@ static void put_thread(rctx *c, uint32_t tid, int crashed, int state,
         }
     }
     mds_pb_end(pb);
+    return 1;
 }
 
 static void put_images(rctx *c)
@@ -207,7 +209,7 @@ static void put_signal(rctx *c, int has_abort_msg)
         const char *cn = mds_signal_code_name(sig, code);
         if (cn[0])
             mds_pb_string(pb, F_SIGNAL_CODE_NAME, cn);
-        if (code > 0 && sig != SIGSYS)
+        if (code > 0 && code != SI_KERNEL && sig != SIGSYS)
             mds_pb_uint64(pb, F_SIGNAL_ADDRESS, (uintptr_t)si->si_addr);
         if (code <= 0) {
             mds_pb_uint64(pb, F_SIGNAL_SENDER_PID, (uint32_t)si->si_pid);
@@ -293,17 +295,18 @@ static void report_names(char *final, char *tmp, uint64_t now_rt,
     mds_strlcpy(tmp + sb.len, ".tmp", MDS_PATH_MAX - sb.len);
 }
 
-static int write_report(rctx *c, const mds_suspend_result *sr, int flags)
+static int write_report(rctx *c, const mds_suspend_result *sr, int flags,
+                        uint32_t seq)
 {
     mds_work *w = c->w;
     mds_request *req = c->req;
     uint8_t uuid[16];
-    char tmp[MDS_PATH_MAX];
+    char *tmp = w->tmp;
     mds_random(uuid, sizeof uuid);
     uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40); /* v4 */
     uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);
     uint64_t now_rt = mds_realtime_ns();
-    report_names(req->path, tmp, now_rt, uuid);
+    report_names(w->path, tmp, now_rt, uuid);
 
     long fd = mds_openat(AT_FDCWD, tmp,
                          O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -343,10 +346,12 @@ static int write_report(rctx *c, const mds_suspend_result *sr, int flags)
     for (int i = 0; i < MDS_NREGS; i++)
         mds_pb_string(pb, F_REPORT_REGISTER_NAMES, mds_reg_names[i]);
 
-    if (!req->live)
+    /* Index 0 only if the thread made it into the report (size cap). */
+    if (put_thread(c, req->tid, !req->live,
+                   req->live ? MDS_TS_CURRENT : MDS_TS_CRASHED, &req->regs,
+                   0) &&
+        !req->live)
         mds_pb_uint64(pb, F_REPORT_CRASHED_THREAD, 0);
-    put_thread(c, req->tid, !req->live,
-               req->live ? MDS_TS_CURRENT : MDS_TS_CRASHED, &req->regs, 0);
     put_images(c);
     put_annotations(c);
     if (flags & MDS_RUN_SUSPEND) {
@@ -358,6 +363,7 @@ static int write_report(rctx *c, const mds_suspend_result *sr, int flags)
                 st = MDS_TS_REPORTER;
                 note = "mayday exception thread (not suspended)";
             } else if (s->state == MDS_SLOT_CRASHED) {
+                st = MDS_TS_CRASHED;
                 note = "crashed too while this report was being written";
             } else if (s->state != MDS_SLOT_PARKED) {
                 st = MDS_TS_NOT_SUSPENDED;
@@ -378,8 +384,10 @@ static int write_report(rctx *c, const mds_suspend_result *sr, int flags)
         mds_pb_bool(pb, F_REPORT_THREADS_CAPPED, 1);
     if (w->images.inconsistent)
         mds_pb_bool(pb, F_REPORT_IMAGES_INCONSISTENT, 1);
-    if (flags & MDS_RUN_MINIMAL)
+    if (flags & MDS_RUN_RECURSIVE)
         mds_pb_bool(pb, F_REPORT_RECURSIVE_CRASH, 1);
+    if (flags & MDS_RUN_TIMED_OUT)
+        mds_pb_bool(pb, F_REPORT_HANDOFF_TIMED_OUT, 1);
     if (c->frames_capped)
         mds_pb_bool(pb, F_REPORT_FRAMES_CAPPED, 1);
     int r = mds_pb_finish(pb);
@@ -400,35 +408,51 @@ static int write_report(rctx *c, const mds_suspend_result *sr, int flags)
     if (r == 0 && !(mds_g.cfg.flags & MAYDAY_FLAG_NO_FSYNC))
         mds_fsync((int)fd);
     mds_close((int)fd);
-    if (r == 0 && mds_renameat(AT_FDCWD, tmp, AT_FDCWD, req->path) < 0)
+    /* The crashed thread gave up on this hand-off and wrote its own
+     * report: do not leave a second one. */
+    if (r == 0 && seq && __atomic_load_n(&mds_g.abandoned_seq,
+                                         __ATOMIC_ACQUIRE) == seq)
+        r = MAYDAY_ETIMEDOUT;
+    if (r == 0 && mds_renameat(AT_FDCWD, tmp, AT_FDCWD, w->path) < 0)
         r = MAYDAY_EIO;
     if (r < 0) {
         mds_unlinkat(AT_FDCWD, tmp, 0);
-        req->path[0] = 0;
+        w->path[0] = 0;
+    } else if (!(mds_g.cfg.flags & MAYDAY_FLAG_NO_FSYNC)) {
+        /* Make the rename itself durable. */
+        long dfd = mds_openat(AT_FDCWD, mds_g.info.report_dir,
+                              O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+        if (dfd >= 0) {
+            mds_fsync((int)dfd);
+            mds_close((int)dfd);
+        }
     }
     return r;
 }
 
-int mds_report_run(mds_work *w, mds_request *req, uint32_t self_tid, int flags)
+int mds_report_run(mds_work *w, mds_request *req, uint32_t self_tid,
+                   int flags, uint32_t seq)
 {
     uint32_t zero = 0;
     if (!__atomic_compare_exchange_n(&w->busy, &zero, 1, 0, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE))
-        return req->result = MAYDAY_EBUSY;
+        return MAYDAY_EBUSY;
+    w->path[0] = 0;
     mds_suspend_result sr;
     memset(&sr, 0, sizeof sr);
     if (flags & MDS_RUN_SUSPEND)
         mds_suspend_others(self_tid, req->tid, w->scratch, MDS_PATH_MAX, &sr);
     else
-        mds_g.nused = 0;
+        __atomic_store_n(&mds_g.nused, 0, __ATOMIC_RELEASE);
     mds_images_capture(&w->images);
     rctx c;
     memset(&c, 0, sizeof c);
     c.w = w;
     c.req = req;
-    req->result = write_report(&c, &sr, flags);
+    int r = write_report(&c, &sr, flags, seq);
     if (flags & MDS_RUN_SUSPEND)
         mds_resume_others();
+    w->result = r;
     __atomic_store_n(&w->busy, 0, __ATOMIC_RELEASE);
-    return req->result;
+    return r;
 }

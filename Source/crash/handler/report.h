@@ -11,16 +11,18 @@
 #include "crash/handler/state.h"
 
 enum {
-    MDS_RUN_SUSPEND = 1, /* suspend and list the other threads */
-    MDS_RUN_MINIMAL = 2  /* recursive crash: crashed thread only, no walk
-                            of others, flagged recursive_crash */
+    MDS_RUN_SUSPEND = 1,   /* suspend and list the other threads */
+    MDS_RUN_RECURSIVE = 2, /* mayday faulted while reporting: flagged */
+    MDS_RUN_TIMED_OUT = 4  /* the exception thread did not answer: flagged */
 };
 
-/* Suspends the other threads (unless minimal), captures images, writes
- * the report to a temp file, fsyncs, renames it into place, resumes the
- * threads. Fills req->path and req->result. self_tid is the calling
- * thread (never signalled). */
+/* Suspends the other threads (with MDS_RUN_SUSPEND), captures images,
+ * writes the report to a temp file, fsyncs, renames it into place, resumes
+ * the threads. Result and final path in w->result and w->path. self_tid is
+ * the calling thread (never signalled). seq: the hand-off request being
+ * served (0 for none); if its requester gave up meanwhile
+ * (mds_g.abandoned_seq == seq), the report is dropped, not renamed. */
 int mds_report_run(mds_work *w, mds_request *req, uint32_t self_tid,
-                   int flags);
+                   int flags, uint32_t seq);
 
 #endif

@@ -72,6 +72,10 @@ typedef struct mds_work {
     unsigned char *wbuf;        /* MDS_WRITE_BUF */
     char *scratch;              /* MDS_PATH_MAX, for /proc reads */
     volatile uint32_t busy;
+    /* Out, per reporter (two may overlap in time): */
+    int result;                 /* 0 or a negative MAYDAY_E* code */
+    char path[MDS_PATH_MAX];    /* the final report path, "" if none */
+    char tmp[MDS_PATH_MAX];     /* the temp name while writing */
 } mds_work;
 
 /* What the crashed thread hands to the reporter. */
@@ -84,9 +88,6 @@ typedef struct mds_request {
     int live;                   /* mayday_write_live_report */
     const char *reason;
     uint32_t handler;           /* mayday.Handler value */
-    /* Out: */
-    char path[MDS_PATH_MAX];
-    int result;                 /* 0 or a negative MAYDAY_E* code */
 } mds_request;
 
 typedef struct mds_state {
@@ -109,8 +110,9 @@ typedef struct mds_state {
     /* Exception thread hand-off. */
     volatile uint32_t exc_tid;      /* 0: not running */
     volatile uint32_t exc_dead;     /* it crashed or was stopped */
-    volatile uint32_t req_seq;      /* futex: bumped per request */
-    volatile uint32_t reply_seq;    /* futex: bumped per reply */
+    volatile uint32_t req_seq;      /* futex: number of the last request */
+    volatile uint32_t served_seq;   /* futex: last request answered */
+    volatile uint32_t abandoned_seq;/* request whose requester gave up */
     volatile uint32_t exc_stop;     /* uninstall asks it to exit */
     mds_request req;
 

@@ -90,12 +90,15 @@ void mds_suspend_handler(int sig, siginfo_t *info, void *ucv)
     mds_slot *s = find_slot(tid);
     if (!s)
         return;
+    /* Read the resume generation first: once we are WRITING the reporter
+     * may finish and resume everyone, and we must not wait for the next
+     * one. */
+    uint32_t gen = __atomic_load_n(&mds_g.resume_gen, __ATOMIC_ACQUIRE);
     uint32_t want = MDS_SLOT_REQUESTED;
     /* The reporter may have given up on us (GONE): then just go on. */
     if (!__atomic_compare_exchange_n(&s->state, &want, MDS_SLOT_WRITING,
                                      0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return;
-    uint32_t gen = __atomic_load_n(&mds_g.resume_gen, __ATOMIC_ACQUIRE);
     mds_regs_from_ucontext(&s->regs, ucv);
     __atomic_store_n(&s->state, MDS_SLOT_PARKED, __ATOMIC_RELEASE);
     __atomic_fetch_add(&mds_g.parked, 1, __ATOMIC_ACQ_REL);
@@ -117,13 +120,11 @@ struct list_ctx {
 
 static mds_slot *waiting_slot(uint32_t tid)
 {
-    uint32_t n = __atomic_load_n(&mds_g.nwaiting, __ATOMIC_ACQUIRE);
-    if (n > 16)
-        n = 16;
-    for (uint32_t i = 0; i < n; i++) {
-        if (mds_g.waiting[i].tid == tid &&
-            __atomic_load_n(&mds_g.waiting[i].state, __ATOMIC_ACQUIRE) ==
-                MDS_SLOT_CRASHED)
+    for (uint32_t i = 0; i < 16; i++) {
+        /* State first (acquire), then the fields it publishes. */
+        if (__atomic_load_n(&mds_g.waiting[i].state, __ATOMIC_ACQUIRE) ==
+                MDS_SLOT_CRASHED &&
+            mds_g.waiting[i].tid == tid)
             return &mds_g.waiting[i];
     }
     return 0;
@@ -207,12 +208,12 @@ void mds_suspend_others(uint32_t self_tid, uint32_t skip_tid, char *scratch,
                 out->not_answered++;
             continue;
         }
-        /* A thread that answered late but is writing its slot now: give
-         * it a moment to finish. */
-        for (int k = 0; k < 1000 && __atomic_load_n(&s->state,
-                                                     __ATOMIC_ACQUIRE) ==
-                                        MDS_SLOT_WRITING;
-             k++)
+        /* A thread that answered late and is saving its registers now:
+         * give it up to 10 ms to finish. */
+        uint64_t until = mds_now_ns() + 10000000ull;
+        while (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) ==
+                   MDS_SLOT_WRITING &&
+               mds_now_ns() < until)
             mds_sched_yield();
     }
     out->elapsed_ns = mds_now_ns() - t0;

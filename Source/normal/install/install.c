@@ -323,8 +323,17 @@ int mayday_uninstall(void)
         return MAYDAY_EBUSY;
     int r = MAYDAY_ENOTINSTALLED;
     if (mds_g.installed) {
+        /* Hold the crash slot while tearing down, so that no crash handler
+         * or live report uses what we unmap. */
+        uint32_t free_ = 0;
+        if (!__atomic_compare_exchange_n(&mds_g.crash_owner, &free_,
+                                         UINT32_MAX, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE)) {
+            __atomic_store_n(&install_busy, 0, __ATOMIC_RELEASE);
+            return MAYDAY_EBUSY;
+        }
         __atomic_store_n(&mds_g.installed, 0, __ATOMIC_RELEASE);
-        teardown();
+        teardown(); /* zeroes mds_g, crash_owner included */
         r = 0;
     }
     __atomic_store_n(&install_busy, 0, __ATOMIC_RELEASE);
@@ -355,7 +364,7 @@ int mayday_write_live_report(const char *reason)
     snprintf(live_reason, sizeof live_reason, "%s", reason ? reason : "");
     req->reason = live_reason;
     req->handler = 3; /* mayday.Handler.HANDLER_LIVE */
-    int r = mds_report_run(&mds_g.work_sig, req, tid, MDS_RUN_SUSPEND);
+    int r = mds_report_run(&mds_g.work_sig, req, tid, MDS_RUN_SUSPEND, 0);
     __atomic_store_n(&mds_g.crash_owner, 0, __ATOMIC_RELEASE);
     mds_futex_wake(&mds_g.crash_owner, 0x7fffffff);
     return r;

@@ -63,8 +63,11 @@ static void free_altstack(void *p)
     if (!as->map)
         return;
     stack_t off = {.ss_flags = SS_DISABLE};
-    sigaltstack(&off, 0);
-    munmap(as->map, as->len);
+    /* Fails (EPERM) when the thread is running on it, e.g. pthread_exit
+     * from a signal handler: then keep the mapping (a leak, not a
+     * use-after-unmap). */
+    if (sigaltstack(&off, 0) == 0)
+        munmap(as->map, as->len);
     as->map = 0;
 }
 
