@@ -66,6 +66,15 @@ static int is_ignored(const struct sigaction *sa)
 
 static uint64_t sigbit(int sig) { return 1ull << (sig - 1); }
 
+/* Signals 1..64 of a glibc sigset_t: its first 64-bit word holds them,
+ * bit (sig - 1), like the kernel's. No libc call on the crash path. */
+static uint64_t mask_bits(const sigset_t *set)
+{
+    uint64_t m;
+    memcpy(&m, set, sizeof m);
+    return m;
+}
+
 /* libc's struct sigaction (as saved at install) to the kernel's. */
 static void set_disposition(int sig, const struct sigaction *sa)
 {
@@ -74,10 +83,7 @@ static void set_disposition(int sig, const struct sigaction *sa)
     k.handler = (void *)sa->sa_handler;
     k.flags = (unsigned long)sa->sa_flags;
     k.restorer = (void *)sa->sa_restorer;
-    for (int s = 1; s < 65; s++) {
-        if (sigismember(&sa->sa_mask, s) == 1)
-            k.mask |= sigbit(s);
-    }
+    k.mask = mask_bits(&sa->sa_mask);
     mds_rt_sigaction(sig, &k, 0);
 }
 
@@ -102,11 +108,7 @@ static void call_prev(int i, int sig, siginfo_t *info, void *uc,
                       int real_reset)
 {
     struct sigaction sa = mds_g.prev[i];
-    uint64_t mask = 0, old;
-    for (int s = 1; s < 65; s++) {
-        if (sigismember(&sa.sa_mask, s) == 1)
-            mask |= sigbit(s);
-    }
+    uint64_t mask = mask_bits(&sa.sa_mask), old;
     if (!(sa.sa_flags & SA_NODEFER))
         mask |= sigbit(sig);
     if (sa.sa_flags & SA_RESETHAND) {
