@@ -326,6 +326,7 @@ static void install_runtime(void)
     sigaction(SIGSEGV, &sa, &g_runtime_prev);
 }
 
+/* From now on getpriority() traps into SIGSYS (seccomp RET_TRAP). */
 static void seccomp_trap_getpriority(void)
 {
     struct sock_filter f[] = {
@@ -338,7 +339,6 @@ static void seccomp_trap_getpriority(void)
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
         prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
         die("seccomp");
-    syscall(SYS_getpriority, 0, 0);
 }
 
 static void sigbus(void)
@@ -421,17 +421,7 @@ int main(int argc, char **argv)
         sa.sa_flags = SA_SIGINFO;
         sigaction(SIGSYS, &sa, 0);
         install(0, 0, 0);
-        struct sock_filter f[] = {
-            BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-                     offsetof(struct seccomp_data, nr)),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getpriority, 0, 1),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        };
-        struct sock_fprog prog = {sizeof f / sizeof f[0], f};
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
-            die("seccomp");
+        seccomp_trap_getpriority();
         long a = syscall(SYS_getpriority, 0, 0);
         long b = syscall(SYS_getpriority, 0, 0);
         printf("emulated: %ld %ld\n", a, b);
@@ -515,8 +505,10 @@ int main(int argc, char **argv)
         assert(1 + 1 == 3 && "arithmetic still works");
     if (!strcmp(s, "trap"))
         __asm__ volatile("int3");
-    if (!strcmp(s, "sys"))
+    if (!strcmp(s, "sys")) {
         seccomp_trap_getpriority();
+        syscall(SYS_getpriority, 0, 0);
+    }
     if (!strcmp(s, "kill-segv"))
         kill(getpid(), SIGSEGV);
     if (!strcmp(s, "overflow-main"))

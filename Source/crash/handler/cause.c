@@ -8,25 +8,48 @@
 #include "crash/handler/fields.h"
 #include "crash/core/poison.h"
 
+static const char *const k_signals[] = {
+    [1] = "SIGHUP",     [2] = "SIGINT",     [3] = "SIGQUIT",
+    [4] = "SIGILL",     [5] = "SIGTRAP",    [6] = "SIGABRT",
+    [7] = "SIGBUS",     [8] = "SIGFPE",     [9] = "SIGKILL",
+    [10] = "SIGUSR1",   [11] = "SIGSEGV",   [12] = "SIGUSR2",
+    [13] = "SIGPIPE",   [14] = "SIGALRM",   [15] = "SIGTERM",
+    [16] = "SIGSTKFLT", [17] = "SIGCHLD",   [18] = "SIGCONT",
+    [19] = "SIGSTOP",   [20] = "SIGTSTP",   [21] = "SIGTTIN",
+    [22] = "SIGTTOU",   [23] = "SIGURG",    [24] = "SIGXCPU",
+    [25] = "SIGXFSZ",   [26] = "SIGVTALRM", [27] = "SIGPROF",
+    [28] = "SIGWINCH",  [29] = "SIGIO",     [30] = "SIGPWR",
+    [31] = "SIGSYS",
+};
+
 const char *mds_signal_name(int signo)
 {
-    switch (signo) {
-    case SIGSEGV: return "SIGSEGV";
-    case SIGBUS: return "SIGBUS";
-    case SIGILL: return "SIGILL";
-    case SIGFPE: return "SIGFPE";
-    case SIGABRT: return "SIGABRT";
-    case SIGTRAP: return "SIGTRAP";
-    case SIGSYS: return "SIGSYS";
-    case SIGKILL: return "SIGKILL";
-    case SIGTERM: return "SIGTERM";
-    default: return "SIG?";
-    }
+    if (signo > 0 && (size_t)signo < sizeof k_signals / sizeof k_signals[0])
+        return k_signals[signo];
+    return "SIG?";
 }
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+static const char *const k_segv[] = {
+    0, "SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR", "SEGV_PKUERR",
+    "SEGV_ACCADI", "SEGV_ADIDERR", "SEGV_ADIPERR", "SEGV_MTEAERR",
+    "SEGV_MTESERR"};
+static const char *const k_bus[] = {0, "BUS_ADRALN", "BUS_ADRERR",
+                                    "BUS_OBJERR", "BUS_MCEERR_AR",
+                                    "BUS_MCEERR_AO"};
+static const char *const k_ill[] = {
+    0, "ILL_ILLOPC", "ILL_ILLOPN", "ILL_ILLADR", "ILL_ILLTRP",
+    "ILL_PRVOPC", "ILL_PRVREG", "ILL_COPROC", "ILL_BADSTK"};
+static const char *const k_fpe[] = {
+    0, "FPE_INTDIV", "FPE_INTOVF", "FPE_FLTDIV", "FPE_FLTOVF",
+    "FPE_FLTUND", "FPE_FLTRES", "FPE_FLTINV", "FPE_FLTSUB"};
+static const char *const k_trap[] = {0, "TRAP_BRKPT", "TRAP_TRACE",
+                                     "TRAP_BRANCH", "TRAP_HWBKPT"};
+static const char *const k_sys[] = {0, "SYS_SECCOMP"};
 
 const char *mds_signal_code_name(int signo, int code)
 {
-    switch (code) {
+    switch (code) { /* codes valid for every signal */
     case SI_USER: return "SI_USER";
     case SI_KERNEL: return "SI_KERNEL";
     case SI_QUEUE: return "SI_QUEUE";
@@ -37,59 +60,18 @@ const char *mds_signal_code_name(int signo, int code)
     case SI_TKILL: return "SI_TKILL";
     default: break;
     }
+    const char *const *t = 0;
+    size_t n = 0;
     switch (signo) {
-    case SIGSEGV:
-        switch (code) {
-        case SEGV_MAPERR: return "SEGV_MAPERR";
-        case SEGV_ACCERR: return "SEGV_ACCERR";
-        case 3: return "SEGV_BNDERR";
-        case 4: return "SEGV_PKUERR";
-        }
-        break;
-    case SIGBUS:
-        switch (code) {
-        case BUS_ADRALN: return "BUS_ADRALN";
-        case BUS_ADRERR: return "BUS_ADRERR";
-        case BUS_OBJERR: return "BUS_OBJERR";
-        case 4: return "BUS_MCEERR_AR";
-        case 5: return "BUS_MCEERR_AO";
-        }
-        break;
-    case SIGILL:
-        switch (code) {
-        case ILL_ILLOPC: return "ILL_ILLOPC";
-        case ILL_ILLOPN: return "ILL_ILLOPN";
-        case ILL_ILLADR: return "ILL_ILLADR";
-        case ILL_ILLTRP: return "ILL_ILLTRP";
-        case ILL_PRVOPC: return "ILL_PRVOPC";
-        case ILL_PRVREG: return "ILL_PRVREG";
-        case ILL_COPROC: return "ILL_COPROC";
-        case ILL_BADSTK: return "ILL_BADSTK";
-        }
-        break;
-    case SIGFPE:
-        switch (code) {
-        case FPE_INTDIV: return "FPE_INTDIV";
-        case FPE_INTOVF: return "FPE_INTOVF";
-        case FPE_FLTDIV: return "FPE_FLTDIV";
-        case FPE_FLTOVF: return "FPE_FLTOVF";
-        case FPE_FLTUND: return "FPE_FLTUND";
-        case FPE_FLTRES: return "FPE_FLTRES";
-        case FPE_FLTINV: return "FPE_FLTINV";
-        case FPE_FLTSUB: return "FPE_FLTSUB";
-        }
-        break;
-    case SIGTRAP:
-        switch (code) {
-        case TRAP_BRKPT: return "TRAP_BRKPT";
-        case TRAP_TRACE: return "TRAP_TRACE";
-        }
-        break;
-    case SIGSYS:
-        if (code == 1)
-            return "SYS_SECCOMP";
-        break;
+    case SIGSEGV: t = k_segv; n = N(k_segv); break;
+    case SIGBUS: t = k_bus; n = N(k_bus); break;
+    case SIGILL: t = k_ill; n = N(k_ill); break;
+    case SIGFPE: t = k_fpe; n = N(k_fpe); break;
+    case SIGTRAP: t = k_trap; n = N(k_trap); break;
+    case SIGSYS: t = k_sys; n = N(k_sys); break;
     }
+    if (t && code > 0 && (size_t)code < n)
+        return t[code];
     return "";
 }
 

@@ -12,8 +12,10 @@
 
 #include "crash/core/regs.h"
 
-const char *mds_signal_name(int signo);          /* "SIGSEGV", or "SIG?" */
-const char *mds_signal_code_name(int signo, int code); /* "SEGV_MAPERR" */
+/* "SIGSEGV"; "SIG?" for numbers without a name (real-time signals). */
+const char *mds_signal_name(int signo);
+/* "SEGV_MAPERR", "SI_USER", ...; "" when the code has no name. */
+const char *mds_signal_code_name(int signo, int code);
 /* 1 if the kernel raised it for a faulting instruction (si_code > 0 and
  * a fault signal), 0 if it was sent (kill, tgkill, abort, ...). */
 int mds_signal_is_fault(int signo, int code);

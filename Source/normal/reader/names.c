@@ -8,26 +8,16 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "crash/handler/cause.h"
 #include "normal/reader/reader.h"
 
-static const char *const k_signals[] = {
-    [1] = "SIGHUP",     [2] = "SIGINT",     [3] = "SIGQUIT",
-    [4] = "SIGILL",     [5] = "SIGTRAP",    [6] = "SIGABRT",
-    [7] = "SIGBUS",     [8] = "SIGFPE",     [9] = "SIGKILL",
-    [10] = "SIGUSR1",   [11] = "SIGSEGV",   [12] = "SIGUSR2",
-    [13] = "SIGPIPE",   [14] = "SIGALRM",   [15] = "SIGTERM",
-    [16] = "SIGSTKFLT", [17] = "SIGCHLD",   [18] = "SIGCONT",
-    [19] = "SIGSTOP",   [20] = "SIGTSTP",   [21] = "SIGTTIN",
-    [22] = "SIGTTOU",   [23] = "SIGURG",    [24] = "SIGXCPU",
-    [25] = "SIGXFSZ",   [26] = "SIGVTALRM", [27] = "SIGPROF",
-    [28] = "SIGWINCH",  [29] = "SIGIO",     [30] = "SIGPWR",
-    [31] = "SIGSYS",
-};
-
+/* One table for the crash path and the reader: Source/crash/handler/cause.c
+ * (async-signal-safe, so the writer can use it too). */
 const char *md_signal_name(uint32_t signo, char *buf, size_t n)
 {
-    if (signo < sizeof(k_signals) / sizeof(k_signals[0]) && k_signals[signo])
-        return k_signals[signo];
+    const char *s = signo <= 64 ? mds_signal_name((int)signo) : "SIG?";
+    if (s[3] != '?')
+        return s;
     /* Linux real-time signals: 32..64, glibc's SIGRTMIN is 34. */
     if (signo >= 32 && signo <= 64 && buf && n > 0) {
         snprintf(buf, n, "SIGRT%u", signo);
@@ -38,78 +28,8 @@ const char *md_signal_name(uint32_t signo, char *buf, size_t n)
 
 const char *md_signal_code_name(uint32_t signo, int32_t code)
 {
-    switch (code) { /* codes valid for every signal (si_code <= 0) */
-    case SI_USER: return "SI_USER";
-    case SI_KERNEL: return "SI_KERNEL";
-    case SI_QUEUE: return "SI_QUEUE";
-    case SI_TIMER: return "SI_TIMER";
-    case SI_MESGQ: return "SI_MESGQ";
-    case SI_ASYNCIO: return "SI_ASYNCIO";
-    case SI_SIGIO: return "SI_SIGIO";
-    case SI_TKILL: return "SI_TKILL";
-    default: break;
-    }
-    switch (signo) {
-    case SIGSEGV:
-        switch (code) {
-        case 1: return "SEGV_MAPERR";
-        case 2: return "SEGV_ACCERR";
-        case 3: return "SEGV_BNDERR";
-        case 4: return "SEGV_PKUERR";
-        case 5: return "SEGV_ACCADI";
-        case 6: return "SEGV_ADIDERR";
-        case 7: return "SEGV_ADIPERR";
-        case 8: return "SEGV_MTEAERR";
-        case 9: return "SEGV_MTESERR";
-        }
-        break;
-    case SIGBUS:
-        switch (code) {
-        case 1: return "BUS_ADRALN";
-        case 2: return "BUS_ADRERR";
-        case 3: return "BUS_OBJERR";
-        case 4: return "BUS_MCEERR_AR";
-        case 5: return "BUS_MCEERR_AO";
-        }
-        break;
-    case SIGILL:
-        switch (code) {
-        case 1: return "ILL_ILLOPC";
-        case 2: return "ILL_ILLOPN";
-        case 3: return "ILL_ILLADR";
-        case 4: return "ILL_ILLTRP";
-        case 5: return "ILL_PRVOPC";
-        case 6: return "ILL_PRVREG";
-        case 7: return "ILL_COPROC";
-        case 8: return "ILL_BADSTK";
-        }
-        break;
-    case SIGFPE:
-        switch (code) {
-        case 1: return "FPE_INTDIV";
-        case 2: return "FPE_INTOVF";
-        case 3: return "FPE_FLTDIV";
-        case 4: return "FPE_FLTOVF";
-        case 5: return "FPE_FLTUND";
-        case 6: return "FPE_FLTRES";
-        case 7: return "FPE_FLTINV";
-        case 8: return "FPE_FLTSUB";
-        }
-        break;
-    case SIGTRAP:
-        switch (code) {
-        case 1: return "TRAP_BRKPT";
-        case 2: return "TRAP_TRACE";
-        case 3: return "TRAP_BRANCH";
-        case 4: return "TRAP_HWBKPT";
-        }
-        break;
-    case SIGSYS:
-        if (code == 1)
-            return "SYS_SECCOMP";
-        break;
-    }
-    return NULL;
+    const char *s = mds_signal_code_name((int)signo, code);
+    return s[0] ? s : NULL;
 }
 
 static const char *const k_cause_id[] = {
