@@ -39,6 +39,7 @@ static void warm_up(mds_walker *w)
     t.pool = mds_arena_alloc(&tmp, t.pool_cap, 8);
     mds_frame *fr = mds_arena_alloc(&tmp, WARM_FRAMES * sizeof(mds_frame), 8);
     ucontext_t uc;
+    memset(&uc, 0, sizeof uc); /* getcontext leaves some registers unset */
     if (t.images && t.pool && fr && getcontext(&uc) == 0 &&
         mds_images_capture(&t) == 0) {
         mds_regs regs;
