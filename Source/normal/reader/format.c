@@ -109,6 +109,7 @@ int md_incomplete_reasons(const Mayday__Report *r, char *buf, size_t n)
     REASON(r->images_inconsistent, "images_inconsistent");
     REASON(r->recursive_crash, "recursive_crash");
     REASON(r->frames_capped, "frames_capped");
+    REASON(r->handoff_timed_out, "handoff_timed_out");
 #undef REASON
     return k;
 }

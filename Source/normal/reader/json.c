@@ -227,7 +227,8 @@ static void emit_report(md_json *j, const mayday_report *rep)
     KSTR(j, "handler",
          h && h->has_handler ? md_handler_name(h->handler) : NULL);
     KU(j, "handoff_ns", h && h->has_handoff_ns, h ? h->handoff_ns : 0);
-    char reasons[200];
+    KU(j, "suspend_ns", h && h->has_suspend_ns, h ? h->suspend_ns : 0);
+    char reasons[240];
     int n = md_incomplete_reasons(r, reasons, sizeof(reasons));
     key(j, "complete");
     v_bool(j, n == 0);
@@ -235,10 +236,12 @@ static void emit_report(md_json *j, const mayday_report *rep)
     open_(j, '[');
     const char *names[] = {"truncated",       "threads_not_suspended",
                            "threads_capped",  "images_inconsistent",
-                           "recursive_crash", "frames_capped"};
+                           "recursive_crash", "frames_capped",
+                           "handoff_timed_out"};
     int set[] = {r->truncated,       r->threads_not_suspended != 0,
                  r->threads_capped,  r->images_inconsistent,
-                 r->recursive_crash, r->frames_capped};
+                 r->recursive_crash, r->frames_capped,
+                 r->handoff_timed_out};
     for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
         if (set[i])
             v_str(j, names[i]);
