@@ -380,18 +380,12 @@ int main(int argc, char **argv)
     }
     if (runs < 1 || runs > MAXRUNS)
         usage();
-    ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (sl <= 0)
-        return 1;
-    self[sl] = 0;
     static char plain_buf[PATH_MAX];
-    if (!plain) {
-        snprintf(plain_buf, sizeof plain_buf, "%s", self);
-        char *s = strrchr(plain_buf, '/');
-        snprintf(s + 1, sizeof plain_buf - (size_t)(s + 1 - plain_buf),
-                 "bench_plain");
+    if (bu_self_and_sibling(self, sizeof self, "bench_plain", plain_buf,
+                            sizeof plain_buf) < 0)
+        return 1;
+    if (!plain)
         plain = plain_buf;
-    }
     char *tmp = bu_mkdtemp(tmpbase, "crash");
     int pagefd;
     bu_page *page = bu_page_create(&pagefd);

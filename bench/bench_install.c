@@ -198,18 +198,12 @@ int main(int argc, char **argv)
                         "[--batches B] [--plain PATH] [--tmp DIR]\n");
         return 2;
     }
-    ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (sl <= 0)
-        return 1;
-    self[sl] = 0;
     static char plain_buf[PATH_MAX];
-    if (!plain) {
-        snprintf(plain_buf, sizeof plain_buf, "%s", self);
-        char *s = strrchr(plain_buf, '/');
-        snprintf(s + 1, sizeof plain_buf - (size_t)(s + 1 - plain_buf),
-                 "bench_plain");
+    if (bu_self_and_sibling(self, sizeof self, "bench_plain", plain_buf,
+                            sizeof plain_buf) < 0)
+        return 1;
+    if (!plain)
         plain = plain_buf;
-    }
     char *dir = bu_mkdtemp(tmpbase, "install");
     int fd;
     bu_page *pg = bu_page_create(&fd);

@@ -215,3 +215,18 @@ void bu_rmtree(const char *dir)
         fprintf(stderr, "bench: %s failed\n", cmd);
     free(cmd);
 }
+
+int bu_self_and_sibling(char *self, size_t n, const char *name,
+                        char *sibling, size_t m)
+{
+    ssize_t sl = readlink("/proc/self/exe", self, n - 1);
+    if (sl <= 0)
+        return -1;
+    self[sl] = 0;
+    snprintf(sibling, m, "%s", self);
+    char *s = strrchr(sibling, '/');
+    if (!s)
+        return -1;
+    snprintf(s + 1, m - (size_t)(s + 1 - sibling), "%s", name);
+    return 0;
+}

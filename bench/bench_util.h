@@ -55,6 +55,10 @@ void bu_null_store(void);
 
 /* mkdir -p-less helpers: a fresh directory (caller frees), rm -rf. */
 char *bu_mkdtemp(const char *base, const char *tag);
+/* This program's path (/proc/self/exe) into self, and the path of a
+ * sibling program in the same directory into sibling. 0 or -1. */
+int bu_self_and_sibling(char *self, size_t n, const char *name,
+                        char *sibling, size_t m);
 void bu_rmtree(const char *dir);
 
 #endif
