@@ -38,11 +38,19 @@ enum {
     MDS_SLOT_WRITING = 5        /* answering: saving its registers */
 };
 
+#define MDS_FP_MAX 512 /* x86_64 FXSAVE area; aarch64 user_fpsimd_state */
+
 typedef struct mds_slot {
     volatile uint32_t tid;
     volatile uint32_t state;
     int32_t signo;              /* for MDS_SLOT_CRASHED */
     mds_regs regs;
+    /* Filled by the thread stopper when it can (ptrace: from the stop;
+     * signals: from the parked thread's own context). */
+    int64_t syscall_nr;         /* system call it was in; -1 none, -2 unknown */
+    uint64_t syscall_args[6];
+    uint32_t fp_len;            /* bytes valid in fp, 0: none */
+    uint8_t fp[MDS_FP_MAX];     /* FP/SIMD registers in the kernel's layout */
 } mds_slot;
 
 /* Facts gathered at install that are not async-safe to gather later. */

@@ -143,6 +143,8 @@ static int list_one(uint32_t tid, void *vctx)
     s->tid = tid;
     s->signo = 0;
     s->regs.valid = 0;
+    s->syscall_nr = -2;
+    s->fp_len = 0;
     mds_slot *w = waiting_slot(tid);
     if (w) {
         /* Crashed too and is waiting in our handler: it blocks the
