@@ -1,6 +1,7 @@
 # Crash-path core: async-signal-safe building blocks.
 list(APPEND MDS_CRASH_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/sys.c
+  ${CMAKE_CURRENT_LIST_DIR}/clone.c
   ${CMAKE_CURRENT_LIST_DIR}/arena.c
   ${CMAKE_CURRENT_LIST_DIR}/saferead.c
   ${CMAKE_CURRENT_LIST_DIR}/writer.c

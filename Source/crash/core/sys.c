@@ -9,6 +9,10 @@
 
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <string.h>
 #include <time.h>
 
 #include "poison.h"
@@ -125,6 +129,75 @@ long mds_exit_group(int status)
         mds_syscall1(SYS_exit_group, status);
 }
 long mds_sched_yield(void) { return mds_syscall0(SYS_sched_yield); }
+
+long mds_kill(int pid, int sig) { return mds_syscall2(SYS_kill, pid, sig); }
+long mds_ptrace(long req, long pid, void *addr, void *data)
+{
+    return mds_syscall4(SYS_ptrace, req, pid, addr, data);
+}
+long mds_wait4(int pid, int *status, int options)
+{
+    return mds_syscall4(SYS_wait4, pid, status, options, 0);
+}
+long mds_prctl(int option, unsigned long a, unsigned long b, unsigned long c)
+{
+    return mds_syscall5(SYS_prctl, option, a, b, c, 0);
+}
+long mds_getrlimit(int res, uint64_t *soft, uint64_t *hard)
+{
+    struct {
+        uint64_t cur, max;
+    } lim;
+    long r = mds_syscall4(SYS_prlimit64, 0, res, 0, &lim);
+    if (r < 0)
+        return r;
+    if (soft)
+        *soft = lim.cur;
+    if (hard)
+        *hard = lim.max;
+    return 0;
+}
+long mds_sigtimedwait(const uint64_t *set, uint64_t timeout_ns)
+{
+    struct timespec ts = {(time_t)(timeout_ns / 1000000000ull),
+                          (long)(timeout_ns % 1000000000ull)};
+    return mds_syscall4(SYS_rt_sigtimedwait, set, 0, &ts, 8);
+}
+long mds_fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+#ifdef SYS_newfstatat
+    return mds_syscall4(SYS_newfstatat, dirfd, path, st, flags);
+#else
+    return mds_syscall4(SYS_fstatat, dirfd, path, st, flags);
+#endif
+}
+long mds_fdatasync(int fd) { return mds_syscall1(SYS_fdatasync, fd); }
+long mds_dup3(int oldfd, int newfd, int flags)
+{
+    return mds_syscall3(SYS_dup3, oldfd, newfd, flags);
+}
+
+long mds_timer_create_tid(int sig, int tid, int *timer_id)
+{
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_signo = sig;
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev._sigev_un._tid = tid;
+    return mds_syscall3(SYS_timer_create, CLOCK_MONOTONIC, &ev, timer_id);
+}
+long mds_timer_arm(int timer_id, uint64_t after_ns)
+{
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = (time_t)(after_ns / 1000000000ull);
+    its.it_value.tv_nsec = (long)(after_ns % 1000000000ull);
+    return mds_syscall4(SYS_timer_settime, timer_id, 0, &its, 0);
+}
+long mds_timer_delete(int timer_id)
+{
+    return mds_syscall1(SYS_timer_delete, timer_id);
+}
 
 long mds_clock_gettime(int clk, struct timespec *ts)
 {

@@ -121,6 +121,36 @@ long mds_sigaltstack(const void *ss, void *old);
 long mds_exit_group(int status) __attribute__((noreturn));
 long mds_sched_yield(void);
 
+/* Processes (the ptrace thread stopper, Source/crash/stop/). */
+long mds_kill(int pid, int sig);
+long mds_ptrace(long req, long pid, void *addr, void *data);
+/* wait4(pid, status, options, NULL). */
+long mds_wait4(int pid, int *status, int options);
+long mds_prctl(int option, unsigned long a, unsigned long b, unsigned long c);
+/* prlimit64(0, res, NULL, old): the calling process's limit. */
+long mds_getrlimit(int res, uint64_t *soft, uint64_t *hard);
+/* rt_sigtimedwait on a 64-bit signal mask, timeout relative in ns. Returns
+ * the signal number, -EAGAIN on timeout, -EINTR. */
+long mds_sigtimedwait(const uint64_t *set, uint64_t timeout_ns);
+/* newfstatat(dirfd, path, st, flags); path "" with AT_EMPTY_PATH = fstat. */
+long mds_fstatat(int dirfd, const char *path, struct stat *st, int flags);
+long mds_fdatasync(int fd);
+long mds_dup3(int oldfd, int newfd, int flags);
+
+/* Starts fn(arg) in a new task made by clone(flags) on the stack that
+ * ends at stack_top (16-byte aligned by this function). The child exits
+ * with fn's return value. flags usually hold CLONE_VM: the child shares
+ * our memory and must only run crash-path code. ctid is the word for
+ * CLONE_PARENT_SETTID/CHILD_SETTID/CHILD_CLEARTID (may be NULL). Returns
+ * the child's pid (parent) or -errno. */
+long mds_clone(unsigned long flags, void *stack_top, volatile uint32_t *ctid,
+               int (*fn)(void *), void *arg);
+
+/* POSIX timers delivering sig to thread tid (SIGEV_THREAD_ID). */
+long mds_timer_create_tid(int sig, int tid, int *timer_id);
+long mds_timer_arm(int timer_id, uint64_t after_ns);
+long mds_timer_delete(int timer_id);
+
 /* Time: clock ids as in <time.h>. */
 long mds_clock_gettime(int clk, struct timespec *ts);
 /* CLOCK_MONOTONIC in ns (0 on failure). */

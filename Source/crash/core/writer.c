@@ -22,6 +22,19 @@ void mds_writer_init(mds_writer *w, int fd, void *buf, size_t cap,
     w->flushed = 0;
     w->limit = (fd < 0 && limit > cap) ? cap : limit;
     w->err = 0;
+    w->io_flag = 0;
+}
+
+static void io_begin(mds_writer *w)
+{
+    if (w->io_flag)
+        __atomic_store_n(w->io_flag, 1, __ATOMIC_RELEASE);
+}
+
+static void io_end(mds_writer *w)
+{
+    if (w->io_flag)
+        __atomic_store_n(w->io_flag, 0, __ATOMIC_RELEASE);
 }
 
 static int write_all(int fd, const unsigned char *p, size_t n)
@@ -61,7 +74,9 @@ int mds_writer_flush(mds_writer *w)
         return w->err;
     if (w->fd < 0 || w->len == 0)
         return 0;
+    io_begin(w);
     int r = write_all(w->fd, w->buf, w->len);
+    io_end(w);
     if (r < 0)
         return w->err = r;
     w->flushed += w->len;
@@ -104,7 +119,9 @@ int mds_writer_patch(mds_writer *w, uint64_t pos, const void *data, size_t n)
         size_t k = (size_t)(w->flushed - pos);
         if (k > n)
             k = n;
+        io_begin(w);
         int r = pwrite_all(w->fd, p, k, pos);
+        io_end(w);
         if (r < 0)
             return w->err = r;
         p += k;

@@ -23,6 +23,9 @@ typedef struct mds_writer {
     uint64_t flushed;   /* bytes already written to fd: offset of buf[0] */
     uint64_t limit;     /* hard cap on the total output in bytes */
     int err;            /* first error, -errno or MAYDAY_E*; 0 if none */
+    /* If set, 1 while a write/pwrite/pread syscall is in progress: a
+     * thread waiting on the writer can tell a stuck file system. */
+    volatile uint32_t *io_flag;
 } mds_writer;
 
 /* fd >= 0 writes to fd starting at its current offset 0 (a fresh file);
