@@ -112,6 +112,21 @@ typedef enum mayday_handler_mode {
     MAYDAY_HANDLER_SIGNAL = 2
 } mayday_handler_mode;
 
+/* How the other threads are stopped while a report is written
+ * (mayday_config.stop_method; docs/thread-control.md). */
+typedef enum mayday_stop_method {
+    /* ptrace from a helper task; the reserved real-time signal when ptrace
+     * cannot be used (crash reports only); else nothing. The default. */
+    MAYDAY_STOP_AUTO = 0,
+    /* ptrace only; threads are not stopped when it cannot be used. */
+    MAYDAY_STOP_PTRACE = 1,
+    /* The reserved real-time signal only (crash reports only: a handler
+     * makes pause, nanosleep, epoll_wait... return EINTR). */
+    MAYDAY_STOP_SIGNAL = 2,
+    /* Never stop them: pc/sp of blocked threads from /proc only. */
+    MAYDAY_STOP_NONE = 3
+} mayday_stop_method;
+
 /* Flags for mayday_config.flags. */
 enum {
     /* Do not interpose pthread_create (no automatic altstack for new
@@ -166,6 +181,9 @@ typedef struct mayday_config {
     uint32_t max_frames;
     /* Threads recorded in a report. 1..100000, default 4096. */
     uint32_t max_threads;
+    /* --- issue 9: thread control (0.2) --- */
+    /* A mayday_stop_method. Default MAYDAY_STOP_AUTO. */
+    uint32_t stop_method;
 } mayday_config;
 
 /* Fills cfg with defaults (and cfg->size). Always call it first. */

@@ -28,6 +28,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <ucontext.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mayday/mayday.h"
@@ -59,6 +60,13 @@ static void install(uint32_t flags, mayday_crash_cb cb, uint32_t max_bytes)
         cfg.reply_timeout_ms = (uint32_t)atoi(getenv("CRASHER_REPLY_MS"));
     if (getenv("CRASHER_SUSPEND_MS"))
         cfg.suspend_timeout_ms = (uint32_t)atoi(getenv("CRASHER_SUSPEND_MS"));
+    const char *stop = getenv("CRASHER_STOP");
+    if (stop && !strcmp(stop, "ptrace"))
+        cfg.stop_method = MAYDAY_STOP_PTRACE;
+    else if (stop && !strcmp(stop, "signal"))
+        cfg.stop_method = MAYDAY_STOP_SIGNAL;
+    else if (stop && !strcmp(stop, "none"))
+        cfg.stop_method = MAYDAY_STOP_NONE;
     const char *mode = getenv("CRASHER_MODE");
     if (mode && strcmp(mode, "thread") == 0)
         cfg.handler_mode = MAYDAY_HANDLER_THREAD;
@@ -288,6 +296,23 @@ static void *blocker(void *arg)
     return 0;
 }
 
+/* The parent of a vfork child sleeps, until the child execs or exits, in
+ * a wait that neither signals nor ptrace interrupt. */
+static void *vfork_waiter(void *arg)
+{
+    (void)arg;
+    pthread_barrier_wait(&g_barrier);
+    pid_t pid = vfork();
+    if (pid == 0) {
+        struct timespec ts = {3, 0};
+        syscall(SYS_nanosleep, &ts, 0); /* no libc state touched */
+        _exit(0);
+    }
+    for (;;)
+        pause();
+    return 0;
+}
+
 /* A "runtime" that uses SIGSEGV on purpose: faults on its guard page are
  * fixed by making the page accessible. */
 static char *g_guard;
@@ -455,15 +480,17 @@ int main(int argc, char **argv)
         return 5;
     }
     if (!strcmp(s, "handoff-timeout")) {
-        /* The exception thread spends 1 s on a thread that blocks the
-         * suspend signal; the crashed thread waits only 100 ms. */
+        /* The exception thread spends 1 s on a thread that cannot be
+         * stopped (the parent of a vfork child waits in a sleep only
+         * SIGKILL interrupts); the crashed thread waits only 100 ms. */
         setenv("CRASHER_REPLY_MS", "100", 1);
         setenv("CRASHER_SUSPEND_MS", "1000", 1);
         install(0, 0, 0);
         pthread_barrier_init(&g_barrier, 0, 2);
         pthread_t t;
-        pthread_create(&t, 0, blocker, 0);
+        pthread_create(&t, 0, vfork_waiter, 0);
         pthread_barrier_wait(&g_barrier);
+        usleep(20000);
         crasher_null_write();
         return 3;
     }
@@ -542,6 +569,7 @@ int main(int argc, char **argv)
         pthread_t t;
         pthread_create(&t, 0, blocker, 0);
         pthread_barrier_wait(&g_barrier);
+        usleep(20000); /* let it reach pause(): /proc has its pc/sp then */
         crasher_null_write();
     }
     if (!strcmp(s, "dir-deleted")) {

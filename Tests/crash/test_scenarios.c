@@ -101,19 +101,39 @@ static void check_many(const scen *s, const Mayday__Report *r,
     }
 }
 
+/* A thread that blocks every signal: ptrace stops it all the same (full
+ * registers, walked stack); the signal fallback must leave it alone (its
+ * signal would only be delivered later, as if sent by the application)
+ * and list it with the reason. */
 static void check_blocked(const scen *s, const Mayday__Report *r,
                           const char *path)
 {
-    (void)s;
     (void)path;
     const Mayday__Thread *t = thread_named(r, "blocker");
     assert_non_null(t);
-    assert_int_equal(t->state,
-                     MAYDAY__THREAD_STATE__THREAD_STATE_NOT_SUSPENDED);
-    assert_non_null(t->note);
-    assert_true(r->has_threads_not_suspended && r->threads_not_suspended >= 1);
-    /* pc/sp from /proc: one frame at least. */
-    assert_true(t->n_frames >= 1);
+    if (s->mode && !strcmp(s->mode, "stop-signal")) {
+        assert_int_equal(r->header->stop_method,
+                         MAYDAY__STOP_METHOD__STOP_METHOD_SIGNAL);
+        assert_int_equal(t->state,
+                         MAYDAY__THREAD_STATE__THREAD_STATE_NOT_SUSPENDED);
+        assert_int_equal(t->stop_failure,
+                         MAYDAY__STOP_FAILURE__STOP_FAILURE_SIGNAL_BLOCKED);
+        assert_non_null(t->note);
+        assert_true(r->has_threads_not_suspended &&
+                    r->threads_not_suspended >= 1);
+        assert_true(t->n_frames >= 1); /* pc/sp from /proc */
+        return;
+    }
+    assert_int_equal(r->header->stop_method,
+                     MAYDAY__STOP_METHOD__STOP_METHOD_PTRACE);
+    assert_int_equal(t->state, MAYDAY__THREAD_STATE__THREAD_STATE_SUSPENDED);
+    assert_int_equal(t->n_registers, r->n_register_names);
+    assert_false(r->has_threads_not_suspended && r->threads_not_suspended);
+    uint64_t off, size;
+    assert_int_equal(mdt_symbol(crasher, "blocker", &off, &size), 0);
+    const Mayday__Image *m = mdt_main_image(r);
+    assert_true(mdt_frames_in(t, m->load_bias + off,
+                              m->load_bias + off + size) >= 1);
 }
 
 static void check_size_cap(const scen *s, const Mayday__Report *r,
@@ -244,13 +264,15 @@ static void run_once(const scen *s, int rep, outcome *o, int verify,
                      crasher, rdir, (char *)s->name, 0};
         memcpy(argv, u, sizeof u);
     }
-    char modebuf[64];
+    char modebuf[64], stopbuf[64];
     snprintf(modebuf, sizeof modebuf, "CRASHER_MODE=%s",
              s->mode && (!strcmp(s->mode, "thread") ||
                          !strcmp(s->mode, "signal"))
                  ? s->mode
                  : "auto");
-    char *env[] = {modebuf, 0};
+    snprintf(stopbuf, sizeof stopbuf, "CRASHER_STOP=%s",
+             s->mode && !strncmp(s->mode, "stop-", 5) ? s->mode + 5 : "auto");
+    char *env[] = {modebuf, stopbuf, 0};
     int st = mdt_run(argv, env, TIMEOUT_MS, &o->hung, out);
     if (via_gdb) {
         o->signal_ok = 1; /* gdb's own status says nothing */
@@ -344,6 +366,7 @@ static const scen scenarios[] = {
     {"callback-crash", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, 0},
     {"many-threads", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_depth", 31, 0, check_many},
     {"blocked-suspend", SIGSEGV, 1, C(NULL_DEREFERENCE), 0, 0, 0, check_blocked},
+    {"blocked-suspend", SIGSEGV, 1, C(NULL_DEREFERENCE), 0, 0, "stop-signal", check_blocked},
     {"dir-deleted", SIGSEGV, 0, -1, 0, 0, 0, 0},
     {"dir-readonly", SIGSEGV, 0, -1, 0, 0, 0, 0},
     {"size-cap", SIGSEGV, 1, C(NULL_DEREFERENCE), 0, 0, 0, check_size_cap},

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "crash/handler/fields.h"
+#include "crash/stop/stop.h"
 #include "crash/walk/unwind.h"
 #include "mayday.pb-c.h"
 
@@ -47,11 +48,14 @@ static const fcase fields[] = {
     R("recursive_crash", F_REPORT_RECURSIVE_CRASH),
     R("frames_capped", F_REPORT_FRAMES_CAPPED),
     R("handoff_timed_out", F_REPORT_HANDOFF_TIMED_OUT),
+    R("rlimit_fsize", F_REPORT_RLIMIT_FSIZE),
     H("uuid", F_HEADER_UUID), H("time_unix_ns", F_HEADER_TIME),
     H("reporter_version", F_HEADER_REPORTER_VERSION),
     H("live", F_HEADER_LIVE), H("reason", F_HEADER_REASON),
     H("handler", F_HEADER_HANDLER), H("handoff_ns", F_HEADER_HANDOFF_NS),
     H("suspend_ns", F_HEADER_SUSPEND_NS),
+    H("stop_method", F_HEADER_STOP_METHOD),
+    H("stop_note", F_HEADER_STOP_NOTE),
     S("os", F_SYSTEM_OS), S("release", F_SYSTEM_RELEASE),
     S("version", F_SYSTEM_VERSION), S("machine", F_SYSTEM_MACHINE),
     S("hostname", F_SYSTEM_HOSTNAME), S("libc", F_SYSTEM_LIBC),
@@ -76,6 +80,7 @@ static const fcase fields[] = {
     T("crashed", F_THREAD_CRASHED), T("registers", F_THREAD_REGISTERS),
     T("frames", F_THREAD_FRAMES), T("state", F_THREAD_STATE),
     T("note", F_THREAD_NOTE), T("frames_capped", F_THREAD_FRAMES_CAPPED),
+    T("stop_failure", F_THREAD_STOP_FAILURE),
     {&mayday__frame__descriptor, "pc", F_FRAME_PC},
     {&mayday__frame__descriptor, "sp", F_FRAME_SP},
     {&mayday__frame__descriptor, "trust", F_FRAME_TRUST},
@@ -168,6 +173,16 @@ static void enum_values(void **state)
     assert_int_equal(enum_value(h, "HANDLER_EXCEPTION_THREAD"), MDS_HANDLER_EXCEPTION_THREAD);
     assert_int_equal(enum_value(h, "HANDLER_SIGNAL"), MDS_HANDLER_SIGNAL);
     assert_int_equal(enum_value(h, "HANDLER_LIVE"), MDS_HANDLER_LIVE);
+    const ProtobufCEnumDescriptor *sm = &mayday__stop_method__descriptor;
+    assert_int_equal(enum_value(sm, "STOP_METHOD_PTRACE"), MDS_STOP_PTRACE);
+    assert_int_equal(enum_value(sm, "STOP_METHOD_SIGNAL"), MDS_STOP_SIGNAL);
+    assert_int_equal(enum_value(sm, "STOP_METHOD_NONE"), MDS_STOP_PROC);
+    const ProtobufCEnumDescriptor *sf = &mayday__stop_failure__descriptor;
+    assert_int_equal(enum_value(sf, "STOP_FAILURE_TIMEOUT"), MDS_WHY_TIMEOUT);
+    assert_int_equal(enum_value(sf, "STOP_FAILURE_TRACED"), MDS_WHY_TRACED);
+    assert_int_equal(enum_value(sf, "STOP_FAILURE_SIGNAL_BLOCKED"), MDS_WHY_BLOCKED);
+    assert_int_equal(enum_value(sf, "STOP_FAILURE_NO_METHOD"), MDS_WHY_NO_METHOD);
+    assert_int_equal(enum_value(sf, "STOP_FAILURE_EXITED"), MDS_WHY_EXITED);
     const ProtobufCEnumDescriptor *tr = &mayday__trust__descriptor;
     assert_int_equal(enum_value(tr, "TRUST_CONTEXT"), MDS_TRUST_CONTEXT);
     assert_int_equal(enum_value(tr, "TRUST_CFI"), MDS_TRUST_CFI);

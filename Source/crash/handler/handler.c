@@ -3,8 +3,8 @@
  *
  * Context: async-signal-safe. mds_crash_handler runs in the crashed thread
  * (on its altstack, all non-crash signals blocked); mds_exc_main runs on
- * the exception thread. You may not malloc, use stdio, take a lock or enter
- * the dynamic linker. Every wait has a deadline.
+ * the exception thread. You may not malloc, use stdio, take a lock or
+ * enter the dynamic linker. Every wait has a deadline.
  *
  * Flow (docs/fault-path.md):
  *   1. optional chain-first: the previous handler may fix the fault;
@@ -12,10 +12,12 @@
  *      thread parks its registers in mds_g.waiting and waits (bounded);
  *   3. hand the request to the exception thread and wait for its reply,
  *      or write the report right here (debugger attached, signal mode,
- *      exception thread dead or late);
+ *      forked child, exception thread dead or late);
  *   4. run the on_crash callback;
- *   5. restore the previous dispositions and re-deliver the signal so the
- *      process ends exactly as it would have without mayday.
+ *   5. restore the previous dispositions and end the process exactly as
+ *      it would have ended without mayday. The other threads stay stopped
+ *      until it is dead, unless a previous handler takes over (the
+ *      process may live on): then they are released first.
  *
  * Dispositions are read and restored with the raw rt_sigaction syscall:
  * an interposed sigaction() may take a lock.
@@ -30,118 +32,40 @@
 #include "crash/core/regs.h"
 #include "crash/core/sys.h"
 #include "crash/handler/cause.h"
+#include "crash/handler/chain.h"
 #include "crash/handler/fields.h"
 #include "crash/handler/procfs.h"
 #include "crash/handler/report.h"
 #include "crash/handler/state.h"
-#include "crash/handler/suspend.h"
 #include "crash/core/poison.h"
 
 #define NS_PER_MS 1000000ull
+/* A late exception thread that is publishing its report (a rename) gets
+ * this much longer before the crashed thread gives up on it. */
+#define PUBLISH_GRACE_NS (2000 * NS_PER_MS)
+/* After the I/O deadline sent the crash signal, SIGKILL follows this much
+ * later for a writer stuck in a wait that only SIGKILL interrupts. */
+#define KILL_GRACE_NS (1000 * NS_PER_MS)
 
 /* Phases of the owner's handling, for recursive faults. */
 enum { PH_IDLE = 0, PH_REPORTING = 1, PH_CALLBACK = 2, PH_REDELIVER = 3 };
 static volatile uint32_t phase;
 
-int mds_signal_index(int sig)
-{
-    for (int i = 0; i < MDS_NSIGNALS; i++) {
-        if (mds_g.signals[i] == sig)
-            return i;
-    }
-    return -1;
-}
-
-static int is_handler(const struct sigaction *sa)
-{
-    if (sa->sa_flags & SA_SIGINFO)
-        return sa->sa_sigaction != 0;
-    return sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN;
-}
-
-static int is_ignored(const struct sigaction *sa)
-{
-    return !(sa->sa_flags & SA_SIGINFO) && sa->sa_handler == SIG_IGN;
-}
-
-static uint64_t sigbit(int sig) { return 1ull << (sig - 1); }
-
-/* Signals 1..64 of a glibc sigset_t: its first 64-bit word holds them,
- * bit (sig - 1), like the kernel's. No libc call on the crash path. */
-static uint64_t mask_bits(const sigset_t *set)
-{
-    uint64_t m;
-    memcpy(&m, set, sizeof m);
-    return m;
-}
-
-/* libc's struct sigaction (as saved at install) to the kernel's. */
-static void set_disposition(int sig, const struct sigaction *sa)
-{
-    struct mds_ksigaction k;
-    memset(&k, 0, sizeof k);
-    k.handler = (void *)sa->sa_handler;
-    k.flags = (unsigned long)sa->sa_flags;
-    k.restorer = (void *)sa->sa_restorer;
-    k.mask = mask_bits(&sa->sa_mask);
-    mds_rt_sigaction(sig, &k, 0);
-}
-
-static void set_default(int sig)
-{
-    struct mds_ksigaction k;
-    memset(&k, 0, sizeof k); /* SIG_DFL */
-    mds_rt_sigaction(sig, &k, 0);
-}
-
-static void restore_all(void)
-{
-    for (int i = 0; i < MDS_NSIGNALS; i++)
-        set_disposition(mds_g.signals[i], &mds_g.prev[i]);
-}
-
-/* Runs a previous handler as the kernel would have: with its mask (and
- * the signal itself unless SA_NODEFER) blocked, and SA_RESETHAND applied
- * to what we remember of it (and, when it is the installed disposition
- * again, to the real one: real_reset). */
-static void call_prev(int i, int sig, siginfo_t *info, void *uc,
-                      int real_reset)
-{
-    struct sigaction sa = mds_g.prev[i];
-    uint64_t mask = mask_bits(&sa.sa_mask), old;
-    if (!(sa.sa_flags & SA_NODEFER))
-        mask |= sigbit(sig);
-    if (sa.sa_flags & SA_RESETHAND) {
-        memset(&mds_g.prev[i], 0, sizeof mds_g.prev[i]); /* now SIG_DFL */
-        if (real_reset)
-            set_default(sig);
-    }
-    mds_rt_sigprocmask(SIG_BLOCK, &mask, &old);
-    if (sa.sa_flags & SA_SIGINFO)
-        sa.sa_sigaction(sig, info, uc);
-    else
-        sa.sa_handler(sig);
-    mds_rt_sigprocmask(SIG_SETMASK, &old, 0);
-}
-
-/* Chain-first applies when configured, and always to SIGTRAP and SIGSYS
- * that have a previous handler: debuggers, tracers and seccomp emulation
- * use them on purpose. */
-static int chains_first(int i, int sig)
-{
-    return i >= 0 && is_handler(&mds_g.prev[i]) &&
-           ((mds_g.cfg.flags & MAYDAY_FLAG_CHAIN_FIRST) || sig == SIGTRAP ||
-            sig == SIGSYS);
-}
+/* The fallback writer's I/O deadline (POSIX timers to the crashed
+ * thread): the first sends the crash signal itself, which lands in our
+ * handler as a recursive fault and ends the process with the original
+ * signal; the second sends SIGKILL. */
+static int io_timer[2] = {-1, -1};
+static volatile uint32_t io_timer_fired;
 
 /* Sends sig to this thread with info, unblocked, so the default action
  * acts now; never returns. */
 static void die_now(int sig, siginfo_t *info)
 {
-    uint64_t set = sigbit(sig);
-    set_default(sig);
-    if (mds_rt_tgsigqueueinfo((int)mds_getpid(), (int)mds_gettid(), sig,
-                              info) < 0)
+    uint64_t set = mds_sigbit(sig);
+    mds_set_default(sig);
+    if (mds_rt_tgsigqueueinfo((int)mds_getpid(), (int)mds_gettid(), sig, info) <
+        0)
         mds_tgkill((int)mds_getpid(), (int)mds_gettid(), sig);
     mds_rt_sigprocmask(SIG_UNBLOCK, &set, 0);
     /* Still alive: the signal is ignored for us (PID 1 of a namespace).
@@ -155,59 +79,108 @@ static void release_slot(void)
     mds_futex_wake(&mds_g.crash_owner, 0x7fffffff);
 }
 
+/* Lets every thread stopped for this crash run again. */
+static void release_threads(void)
+{
+    mds_stop_release(&mds_g.work_exc.stop);
+    mds_stop_release(&mds_g.work_sig.stop);
+}
+
+/* A child made by fork or vfork (its pid differs from the one install
+ * saw): it has no exception thread, and a vfork child shares our memory
+ * with its parent, so it must leave nothing claimed behind. */
+static int in_child(void)
+{
+    return (uint32_t)mds_getpid() !=
+           __atomic_load_n(&mds_g.pid, __ATOMIC_ACQUIRE);
+}
+
+static void leave_child_state(void)
+{
+    __atomic_store_n(&phase, PH_IDLE, __ATOMIC_RELEASE);
+    __atomic_store_n(&mds_g.crash_depth, 0, __ATOMIC_RELEASE);
+    release_slot();
+}
+
 /* Ends the process the way it would have ended without us, after the
  * first fault. Returns when returning from the handler is the way. */
 static void redeliver(int sig, siginfo_t *info, void *uc)
 {
     __atomic_store_n(&phase, PH_REDELIVER, __ATOMIC_RELEASE);
     int i = mds_signal_index(sig);
-    int prev_handler = i >= 0 && is_handler(&mds_g.prev[i]);
+    int prev_handler = i >= 0 && mds_is_handler(&mds_g.prev[i]);
     int fault = mds_signal_is_fault(sig, info->si_code);
-    int chained = chains_first(i, sig); /* it already had its turn */
-    restore_all();
+    int chained = mds_chains_first(i, sig); /* it already had its turn */
+    mds_restore_all();
+    if (in_child())
+        leave_child_state(); /* a vfork parent must find nothing taken */
     if (prev_handler && !chained) {
-        /* The previous handler may let the process live: release the
-         * slot so other crashing threads do not wait for nothing. */
+        /* The previous handler may let the process live: the world goes
+         * back to how it would be without us before it runs (ptrace
+         * restarts interrupted waits; parked threads resume), and the
+         * slot is released so that other crashing threads do not wait
+         * for nothing. */
+        release_threads();
         release_slot();
         if (fault)
             return; /* re-executed: it faults into the previous handler */
         /* abort/kill-sent signals do not repeat: run the previous handler
          * here, with the original siginfo and the interrupted context
          * (uc), which it may change. */
-        call_prev(i, sig, info, uc, 1);
+        mds_call_prev(i, sig, info, uc, 1);
         return;
     }
-    /* The default action. The slot stays taken: the process is about to
-     * die and a second report would be a duplicate. */
-    set_default(sig);
+    /* The default action: the other threads stay stopped until the
+     * kernel kills them with the process. The slot stays taken: a second
+     * report would be a duplicate. */
+    mds_stop_hold(&mds_g.work_exc.stop);
+    mds_stop_hold(&mds_g.work_sig.stop);
+    mds_set_default(sig);
     if (fault)
         return; /* re-executed: the kernel kills with the same signal,
                    and a core dump shows the real faulting frame */
     die_now(sig, info);
 }
 
-static int debugger_attached(void) { return mds_tracer_pid() > 0; }
-
 /* Hands the request to the exception thread. 0 when it answered this very
- * request in time; -1 otherwise (*seq is the request number). */
-static int hand_off(uint32_t *seq)
+ * request in time (w->result, w->path are its outcome); -1 otherwise. */
+static int hand_off(void)
 {
-    mds_g.req.handler = MDS_HANDLER_EXCEPTION_THREAD;
+    mds_request *req = &mds_g.req;
+    req->handler = MDS_HANDLER_EXCEPTION_THREAD;
+    __atomic_store_n(&req->rstate, MDS_RQ_PENDING, __ATOMIC_RELEASE);
     uint32_t my = __atomic_add_fetch(&mds_g.req_seq, 1, __ATOMIC_ACQ_REL);
-    *seq = my;
     mds_futex_wake(&mds_g.req_seq, 1);
     uint64_t deadline =
         mds_now_ns() + (uint64_t)mds_g.cfg.reply_timeout_ms * NS_PER_MS;
+    int grace = 0;
     for (;;) {
-        uint32_t served = __atomic_load_n(&mds_g.served_seq, __ATOMIC_ACQUIRE);
-        if (served == my)
+        if (__atomic_load_n(&mds_g.served_seq, __ATOMIC_ACQUIRE) == my &&
+            __atomic_load_n(&req->rstate, __ATOMIC_ACQUIRE) == MDS_RQ_DONE)
             return 0;
         if (__atomic_load_n(&mds_g.exc_dead, __ATOMIC_ACQUIRE))
             return -1;
         uint64_t now = mds_now_ns();
-        if (now >= deadline)
-            return -1;
+        if (now >= deadline) {
+            /* Give up, unless it is renaming its report into place right
+             * now: exactly one of us wins (report_file.c). */
+            uint32_t st = __atomic_load_n(&req->rstate, __ATOMIC_ACQUIRE);
+            if ((st == MDS_RQ_PENDING || st == MDS_RQ_TAKEN) &&
+                __atomic_compare_exchange_n(&req->rstate, &st, MDS_RQ_ABANDONED,
+                                            0, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE))
+                return -1;
+            if (st == MDS_RQ_PUBLISHING && !grace) {
+                grace = 1;
+                deadline = now + PUBLISH_GRACE_NS;
+                continue;
+            }
+            if (st != MDS_RQ_DONE)
+                return -1;
+            continue;
+        }
         uint64_t left = deadline - now;
+        uint32_t served = __atomic_load_n(&mds_g.served_seq, __ATOMIC_ACQUIRE);
         mds_futex_wait(&mds_g.served_seq, served,
                        left < 50 * NS_PER_MS ? left : 50 * NS_PER_MS);
     }
@@ -220,13 +193,12 @@ static int wait_for_owner(int sig, void *uc, uint32_t tid)
 {
     mds_slot *s = 0;
     uint32_t k = __atomic_fetch_add(&mds_g.nwaiting, 1, __ATOMIC_ACQ_REL);
-    for (uint32_t j = 0; j < 16; j++) {
+    for (uint32_t j = 0; j < MDS_WAITING_MAX; j++) {
         /* A free slot (after earlier waiters left). */
-        mds_slot *c = &mds_g.waiting[(k + j) % 16];
+        mds_slot *c = &mds_g.waiting[(k + j) % MDS_WAITING_MAX];
         uint32_t free_ = MDS_SLOT_FREE;
-        if (__atomic_compare_exchange_n(&c->state, &free_, MDS_SLOT_WRITING,
-                                        0, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_ACQUIRE)) {
+        if (__atomic_compare_exchange_n(&c->state, &free_, MDS_SLOT_WRITING, 0,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
             s = c;
             break;
         }
@@ -236,6 +208,8 @@ static int wait_for_owner(int sig, void *uc, uint32_t tid)
         s->signo = sig;
         mds_regs_from_ucontext(&s->regs, uc);
         __atomic_store_n(&s->state, MDS_SLOT_CRASHED, __ATOMIC_RELEASE);
+    } else {
+        __atomic_fetch_add(&mds_g.waiting_dropped, 1, __ATOMIC_ACQ_REL);
     }
     uint64_t limit = (uint64_t)mds_g.cfg.reply_timeout_ms * 2 +
                      mds_g.cfg.suspend_timeout_ms + 2000;
@@ -244,6 +218,15 @@ static int wait_for_owner(int sig, void *uc, uint32_t tid)
     for (;;) {
         uint32_t o = __atomic_load_n(&mds_g.crash_owner, __ATOMIC_ACQUIRE);
         if (o == 0) {
+            freed = 1;
+            break;
+        }
+        /* A forked child inherits a slot claimed by a parent's thread
+         * that does not exist here: take it over. */
+        if (in_child() && o != UINT32_MAX &&
+            mds_tgkill((int)mds_getpid(), (int)o, 0) == -ESRCH &&
+            __atomic_compare_exchange_n(&mds_g.crash_owner, &o, 0, 0,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
             freed = 1;
             break;
         }
@@ -256,10 +239,39 @@ static int wait_for_owner(int sig, void *uc, uint32_t tid)
     return freed;
 }
 
+static void disarm_io_deadline(void)
+{
+    for (int i = 0; i < 2; i++) {
+        if (io_timer[i] >= 0)
+            mds_timer_delete(io_timer[i]);
+        io_timer[i] = -1;
+    }
+}
+
+/* The crashed thread writes the report itself: if that takes longer than
+ * reply_timeout_ms (a hung file system), it is interrupted and the
+ * process ends with its signal anyway. */
+static void arm_io_deadline(int sig, uint32_t tid)
+{
+    uint64_t t = (uint64_t)mds_g.cfg.reply_timeout_ms * NS_PER_MS;
+    if (mds_timer_create_tid(sig, (int)tid, &io_timer[0]) == 0)
+        mds_timer_arm(io_timer[0], t);
+    if (mds_timer_create_tid(SIGKILL, (int)tid, &io_timer[1]) == 0)
+        mds_timer_arm(io_timer[1], t + KILL_GRACE_NS);
+}
+
 /* A fault while this thread owns the crash slot. */
 static void recursive_fault(int sig, siginfo_t *info, void *uc, uint32_t tid)
 {
     mds_request *req = &mds_g.req;
+    if (info->si_code == SI_TIMER && io_timer[0] >= 0) {
+        /* The I/O deadline: no more I/O, end with the original signal. */
+        __atomic_store_n(&io_timer_fired, 1, __ATOMIC_RELEASE);
+        mds_restore_all();
+        if (in_child())
+            leave_child_state();
+        die_now(req->signo, &req->info);
+    }
     if (req->live) {
         /* This thread crashed while writing a live report (e.g. in a
          * signal handler that ran meanwhile): a crash of its own. Write
@@ -274,24 +286,26 @@ static void recursive_fault(int sig, siginfo_t *info, void *uc, uint32_t tid)
         req->handler = MDS_HANDLER_SIGNAL;
         __atomic_store_n(&mds_g.crash_depth, 1, __ATOMIC_RELEASE);
         mds_report_run(&mds_g.work_exc, req, tid, 0, 0);
-        mds_resume_others();
         redeliver(sig, info, uc);
         return;
     }
-    uint32_t depth = __atomic_add_fetch(&mds_g.crash_depth, 1, __ATOMIC_ACQ_REL);
+    uint32_t depth =
+        __atomic_add_fetch(&mds_g.crash_depth, 1, __ATOMIC_ACQ_REL);
     uint32_t ph = __atomic_load_n(&phase, __ATOMIC_ACQUIRE);
     if (depth == 2 && ph == PH_REPORTING) {
         /* Our own reporting faulted: a minimal report (crashed thread
-         * only) with the other work area, flagged. */
+         * only) with the other work area, flagged. The threads stopped
+         * so far stay stopped: the process dies of the original signal. */
         mds_work *w = mds_g.work_sig.busy ? &mds_g.work_exc : &mds_g.work_sig;
         req->handler = MDS_HANDLER_SIGNAL;
         mds_report_run(w, req, req->tid, MDS_RUN_RECURSIVE, 0);
-        mds_resume_others();
     }
     /* End with the ORIGINAL signal. Returning would re-execute whatever
      * faulted just now (in mayday or the callback), not the original
      * instruction, so re-send it instead. */
-    restore_all();
+    mds_restore_all();
+    if (in_child())
+        leave_child_state();
     if (depth <= 3)
         die_now(req->signo, &req->info);
     mds_exit_group(128 + req->signo);
@@ -313,56 +327,66 @@ static int exception_thread_fault(int sig)
         mds_syscall1(SYS_exit, 128 + sig);
 }
 
-/* The last fault passed to the previous handler in chain-first mode. */
-static struct {
-    uint32_t tid;
-    int sig;
-    uintptr_t pc, addr;
-    uint64_t when;
-    uint32_t repeats;
-} last_chain;
-
-#define REPEAT_WINDOW_NS (20 * NS_PER_MS)
-
-/* Chain-first: lets the previous handler try first. Returns 1 if it
- * handled the signal (we return and write nothing), 0 if it is a crash.
- *
- * A fault is handled if the previous handler changed the context (pc or
- * sp), or if re-executing the instruction does not fault again. So when
- * it returns with the context unchanged we let the instruction run again;
- * the same fault on the same thread right away (or a third time) means
- * it was not handled, and this time we report it. */
-static int chain_first(int sig, siginfo_t *info, void *uc, uint32_t tid)
+/* Fills the request from the signal. */
+static void make_request(int sig, siginfo_t *info, void *uc, uint32_t tid,
+                         uint64_t t0)
 {
-    int i = mds_signal_index(sig);
-    int fault = mds_signal_is_fault(sig, info->si_code);
-    mds_regs before, after;
-    mds_regs_from_ucontext(&before, uc);
-    uintptr_t pc = before.v[MDS_REG_PC], addr = (uintptr_t)info->si_addr;
-    uint64_t now = mds_now_ns();
-    if (fault && last_chain.tid == tid && last_chain.sig == sig &&
-        last_chain.pc == pc && last_chain.addr == addr &&
-        (now - last_chain.when < REPEAT_WINDOW_NS || last_chain.repeats >= 2)) {
-        last_chain.tid = 0;
-        return 0;
+    mds_request *req = &mds_g.req;
+    req->signo = sig;
+    req->info = *info;
+    mds_regs_from_ucontext(&req->regs, uc);
+    req->tid = tid;
+    req->fault_ns = t0;
+    req->live = 0;
+    req->reason = 0;
+    mds_task_status st;
+    mds_task_status_read((uint32_t)mds_getpid(), tid, &st);
+    req->tracer = st.tracer_pid;
+    req->seccomp = (int)st.seccomp;
+}
+
+/* Writes the report; returns the work area that holds the outcome. */
+static mds_work *report(int sig, uint32_t tid, int on_exc)
+{
+    mds_request *req = &mds_g.req;
+    int mode = (int)mds_g.cfg.handler_mode;
+    uint32_t exc = __atomic_load_n(&mds_g.exc_tid, __ATOMIC_ACQUIRE);
+    int fallback = mode == MAYDAY_HANDLER_SIGNAL || !exc || on_exc ||
+                   __atomic_load_n(&mds_g.exc_dead, __ATOMIC_ACQUIRE) ||
+                   /* a forked child has no exception thread */
+                   in_child() ||
+                   __atomic_load_n(&mds_g.exc_pid, __ATOMIC_ACQUIRE) !=
+                       (uint32_t)mds_getpid() ||
+                   (mode == MAYDAY_HANDLER_AUTO && req->tracer > 0);
+    if (!fallback) {
+        if (hand_off() == 0)
+            return &mds_g.work_exc;
+        if (__atomic_load_n(&mds_g.exc_dead, __ATOMIC_ACQUIRE)) {
+            /* It crashed: whatever it had stopped is released, and we do
+             * its work ourselves. */
+            mds_stop_release(&mds_g.work_exc.stop);
+            fallback = 1;
+        } else if (__atomic_load_n(&mds_g.work_exc.io, __ATOMIC_ACQUIRE)) {
+            /* Late and inside a file system call: the file system may
+             * hang, and so would we. No report; the marker says why. */
+            mds_g.work_sig.result = MAYDAY_ETIMEDOUT;
+            mds_g.work_sig.path[0] = 0;
+            return &mds_g.work_sig;
+        } else {
+            /* Late, maybe stuck: it may still hold the other threads, so
+             * write only what we own. */
+            req->handler = MDS_HANDLER_SIGNAL;
+            arm_io_deadline(sig, tid);
+            mds_report_run(&mds_g.work_sig, req, tid, MDS_RUN_TIMED_OUT, 0);
+            disarm_io_deadline();
+            return &mds_g.work_sig;
+        }
     }
-    call_prev(i, sig, info, uc, 0);
-    mds_regs_from_ucontext(&after, uc);
-    if (!fault)
-        return sig != SIGABRT; /* abort() cannot be "handled" by a return */
-    if (before.v[MDS_REG_PC] != after.v[MDS_REG_PC] ||
-        before.v[MDS_REG_SP] != after.v[MDS_REG_SP])
-        return 1;
-    if (last_chain.tid == tid && last_chain.pc == pc && last_chain.addr == addr)
-        last_chain.repeats++;
-    else
-        last_chain.repeats = 0;
-    last_chain.tid = tid;
-    last_chain.sig = sig;
-    last_chain.pc = pc;
-    last_chain.addr = addr;
-    last_chain.when = mds_now_ns();
-    return 1;
+    req->handler = MDS_HANDLER_SIGNAL;
+    arm_io_deadline(sig, tid);
+    mds_report_run(&mds_g.work_sig, req, tid, MDS_RUN_SUSPEND, 0);
+    disarm_io_deadline();
+    return &mds_g.work_sig;
 }
 
 void mds_crash_handler(int sig, siginfo_t *info, void *uc)
@@ -374,17 +398,17 @@ void mds_crash_handler(int sig, siginfo_t *info, void *uc)
 
     /* A signal sent to a process that ignores it: the kernel would have
      * dropped it (abort() is the exception: it kills regardless). */
-    if (i >= 0 && sent && sig != SIGABRT && is_ignored(&mds_g.prev[i]))
+    if (i >= 0 && sent && sig != SIGABRT && mds_is_ignored(&mds_g.prev[i]))
         return;
 
     uint32_t exc = __atomic_load_n(&mds_g.exc_tid, __ATOMIC_ACQUIRE);
-    int on_exc = exc != 0 && tid == exc;
+    int on_exc = exc != 0 && tid == exc && !in_child();
     if (on_exc && !sent && !exception_thread_fault(sig))
         return;
 
-    if (!on_exc && chains_first(i, sig) &&
+    if (!on_exc && mds_chains_first(i, sig) &&
         __atomic_load_n(&mds_g.crash_owner, __ATOMIC_ACQUIRE) != tid &&
-        chain_first(sig, info, uc, tid))
+        mds_chain_first(sig, info, uc, tid))
         return; /* the previous handler dealt with it */
 
     uint32_t zero = 0;
@@ -407,44 +431,8 @@ void mds_crash_handler(int sig, siginfo_t *info, void *uc)
     }
     __atomic_store_n(&mds_g.crash_depth, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&phase, PH_REPORTING, __ATOMIC_RELEASE);
-
-    mds_request *req = &mds_g.req;
-    req->signo = sig;
-    req->info = *info;
-    mds_regs_from_ucontext(&req->regs, uc);
-    req->tid = tid;
-    req->fault_ns = t0;
-    req->live = 0;
-    req->reason = 0;
-
-    int mode = (int)mds_g.cfg.handler_mode;
-    int fallback = mode == MAYDAY_HANDLER_SIGNAL || !exc || on_exc ||
-                   __atomic_load_n(&mds_g.exc_dead, __ATOMIC_ACQUIRE) ||
-                   /* a forked child has no exception thread */
-                   mds_getpid() != mds_g.self_pid ||
-                   (mode == MAYDAY_HANDLER_AUTO && debugger_attached());
-    mds_work *w = &mds_g.work_sig;
-    if (!fallback) {
-        uint32_t seq;
-        if (hand_off(&seq) == 0) {
-            w = &mds_g.work_exc;
-        } else if (__atomic_load_n(&mds_g.exc_dead, __ATOMIC_ACQUIRE)) {
-            /* It crashed: whatever it had suspended is released, and we
-             * do its work ourselves. */
-            mds_resume_others();
-            fallback = 1;
-        } else {
-            /* Late, maybe stuck: it may still hold the other threads, so
-             * write only what we own, and tell it to drop its report. */
-            __atomic_store_n(&mds_g.abandoned_seq, seq, __ATOMIC_RELEASE);
-            req->handler = MDS_HANDLER_SIGNAL;
-            mds_report_run(w, req, tid, MDS_RUN_TIMED_OUT, 0);
-        }
-    }
-    if (fallback) {
-        req->handler = MDS_HANDLER_SIGNAL;
-        mds_report_run(w, req, tid, MDS_RUN_SUSPEND, 0);
-    }
+    make_request(sig, info, uc, tid, t0);
+    mds_work *w = report(sig, tid, on_exc);
 
     if (mds_g.cfg.on_crash) {
         __atomic_store_n(&phase, PH_CALLBACK, __ATOMIC_RELEASE);
@@ -457,12 +445,13 @@ void mds_crash_handler(int sig, siginfo_t *info, void *uc)
 void *mds_exc_main(void *arg)
 {
     (void)arg;
-    mds_altstack_ensure(0, 0, 0);
     /* Snapshot the request counter before telling install we run: a
      * crash right after install returns must count as a new request. */
     uint32_t seen = __atomic_load_n(&mds_g.req_seq, __ATOMIC_ACQUIRE);
+    __atomic_store_n(&mds_g.exc_pid, (uint32_t)mds_getpid(), __ATOMIC_RELEASE);
     __atomic_store_n(&mds_g.exc_tid, (uint32_t)mds_gettid(), __ATOMIC_RELEASE);
     mds_futex_wake(&mds_g.exc_tid, 0x7fffffff);
+    mds_request *req = &mds_g.req;
     while (!__atomic_load_n(&mds_g.exc_stop, __ATOMIC_ACQUIRE)) {
         mds_futex_wait(&mds_g.req_seq, seen, 1000 * NS_PER_MS);
         uint32_t now = __atomic_load_n(&mds_g.req_seq, __ATOMIC_ACQUIRE);
@@ -471,8 +460,23 @@ void *mds_exc_main(void *arg)
         seen = now;
         if (__atomic_load_n(&mds_g.exc_stop, __ATOMIC_ACQUIRE))
             break;
-        mds_report_run(&mds_g.work_exc, &mds_g.req, (uint32_t)mds_gettid(),
-                       MDS_RUN_SUSPEND, now);
+        uint32_t pending = MDS_RQ_PENDING;
+        if (!__atomic_compare_exchange_n(&req->rstate, &pending, MDS_RQ_TAKEN,
+                                         0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            continue; /* abandoned before we even started */
+        int r = mds_report_run(&mds_g.work_exc, req, (uint32_t)mds_gettid(),
+                               MDS_RUN_SUSPEND, now);
+        if (r != MAYDAY_ETIMEDOUT) {
+            uint32_t pub = MDS_RQ_PUBLISHING;
+            uint32_t taken = MDS_RQ_TAKEN;
+            /* Published (or failed to write, while still ours). */
+            if (!__atomic_compare_exchange_n(&req->rstate, &pub, MDS_RQ_DONE, 0,
+                                             __ATOMIC_ACQ_REL,
+                                             __ATOMIC_ACQUIRE))
+                __atomic_compare_exchange_n(&req->rstate, &taken, MDS_RQ_DONE,
+                                            0, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE);
+        }
         __atomic_store_n(&mds_g.served_seq, now, __ATOMIC_RELEASE);
         mds_futex_wake(&mds_g.served_seq, 0x7fffffff);
     }

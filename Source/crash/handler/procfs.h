@@ -1,9 +1,13 @@
 /*
- * procfs.h - small /proc readers for the crash path.
+ * procfs.h - /proc readers and reserved descriptors for the crash path.
  *
- * Context: async-signal-safe (open/read/close/getdents64 syscalls into
- * caller buffers). /proc may be missing (chroot, early boot): every
- * function then fails cleanly with a negative code.
+ * Context: async-signal-safe (openat/read/close syscalls into caller
+ * buffers). Files of the process are opened relative to the /proc/PID
+ * descriptor reserved at install (mds_g.fd.proc), so that neither a full
+ * descriptor table nor an exited main thread (whose /proc/PID/cmdline is
+ * empty) loses them; in a forked child, which inherited its parent's
+ * descriptor, "/proc/self" is used instead. /proc may be missing (chroot,
+ * early boot): every function then fails cleanly with a negative code.
  */
 #ifndef MDS_PROCFS_H
 #define MDS_PROCFS_H
@@ -11,21 +15,44 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Reads up to cap-1 bytes of a file, NUL-terminates. Returns the length or
- * a negative -errno. */
-long mds_read_file(const char *path, char *buf, size_t cap);
-/* /proc/self/task/TID/comm, newline stripped. */
-long mds_thread_name(uint32_t tid, char *buf, size_t cap);
-/* TracerPid from /proc/self/status: >0 traced, 0 not, <0 unknown. */
-long mds_tracer_pid(void);
-/* pc and sp of a thread from /proc/self/task/TID/syscall (valid only while
- * it is blocked). Returns 0, or -1 if the thread is running / unreadable. */
-int mds_thread_pc_sp(uint32_t tid, uint64_t *pc, uint64_t *sp);
+/* openat() that, on EMFILE/ENFILE, closes one of the spare descriptors
+ * reserved at install and tries once more. Returns an fd or -errno. */
+long mds_open_reserved(int dirfd, const char *path, int flags, int mode);
 
-/* Calls fn(tid, ctx) for each thread in /proc/self/task; stops early if fn
- * returns non-zero. Returns the number of threads seen or -errno. buf is
- * scratch for getdents64. */
-long mds_for_each_thread(char *buf, size_t cap,
-                         int (*fn)(uint32_t tid, void *ctx), void *ctx);
+/* Opens rel (e.g. "task/123/comm") under this process's /proc directory.
+ * Returns an fd or -errno. */
+long mds_proc_open(const char *rel, int flags);
+/* The same under /proc/<pid> (the ptrace helper, a task of its own, reads
+ * its parent's files this way). */
+long mds_proc_open_pid(uint32_t pid, const char *rel, int flags);
+/* Reads up to cap-1 bytes of a /proc file of this process,
+ * NUL-terminated. Returns the length or -errno. */
+long mds_proc_read(const char *rel, char *buf, size_t cap);
+/* readlink of rel under this process's /proc directory (not
+ * NUL-terminated). Returns the length or -errno. */
+long mds_proc_readlink(const char *rel, char *buf, size_t cap);
+/* The same for any path (relative to dirfd). */
+long mds_read_file_at(int dirfd, const char *path, char *buf, size_t cap);
+
+/* "task/TID/leaf" into out. */
+void mds_task_path(char *out, size_t cap, uint32_t tid, const char *leaf);
+
+/* /proc/PID/task/TID/comm, newline stripped. */
+long mds_thread_name(uint32_t tid, char *buf, size_t cap);
+
+/* What task/TID/status says (-1: unknown). */
+typedef struct mds_task_status {
+    long tracer_pid;  /* TracerPid */
+    long seccomp;     /* Seccomp: 0 off, 1 strict, 2 filter */
+    uint64_t sig_blk; /* SigBlk, signals 1..64 as bits (sig - 1) */
+    int has_sig_blk;
+} mds_task_status;
+/* task/TID/status of process pid. */
+int mds_task_status_read(uint32_t pid, uint32_t tid, mds_task_status *st);
+
+/* pc and sp of a thread from task/TID/syscall (valid only while it is
+ * blocked), and the system call number (-1 when not in one). Returns 0,
+ * or -1 if the thread is running / unreadable. */
+int mds_thread_syscall(uint32_t tid, uint64_t *pc, uint64_t *sp, int64_t *nr);
 
 #endif

@@ -4,6 +4,10 @@ list(APPEND MDS_CRASH_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/procfs.c
   ${CMAKE_CURRENT_LIST_DIR}/cause.c
   ${CMAKE_CURRENT_LIST_DIR}/annot.c
-  ${CMAKE_CURRENT_LIST_DIR}/suspend.c
+  ${CMAKE_CURRENT_LIST_DIR}/altstack.c
+  ${CMAKE_CURRENT_LIST_DIR}/marker.c
+  ${CMAKE_CURRENT_LIST_DIR}/report_put.c
+  ${CMAKE_CURRENT_LIST_DIR}/report_file.c
   ${CMAKE_CURRENT_LIST_DIR}/report.c
+  ${CMAKE_CURRENT_LIST_DIR}/chain.c
   ${CMAKE_CURRENT_LIST_DIR}/handler.c)

@@ -17,6 +17,8 @@
 
 #include "crash/core/arena.h"
 #include "crash/core/regs.h"
+#include "crash/core/sys.h"
+#include "crash/stop/stop.h"
 #include "crash/walk/images.h"
 #include "crash/walk/unwind.h"
 #include "mayday/mayday.h"
@@ -27,31 +29,7 @@
 #define MDS_IMAGE_POOL (256 * 1024)
 #define MDS_WRITE_BUF (64 * 1024)
 #define MDS_NOTE_MAX 160
-
-/* Per-thread suspension slot. */
-enum {
-    MDS_SLOT_FREE = 0,
-    MDS_SLOT_REQUESTED = 1,     /* signal sent, no answer yet */
-    MDS_SLOT_PARKED = 2,        /* regs saved, waiting for resume */
-    MDS_SLOT_CRASHED = 3,       /* a second crashing thread, waiting */
-    MDS_SLOT_GONE = 4,          /* the reporter gave up on it */
-    MDS_SLOT_WRITING = 5        /* answering: saving its registers */
-};
-
-#define MDS_FP_MAX 512 /* x86_64 FXSAVE area; aarch64 user_fpsimd_state */
-
-typedef struct mds_slot {
-    volatile uint32_t tid;
-    volatile uint32_t state;
-    int32_t signo;              /* for MDS_SLOT_CRASHED */
-    mds_regs regs;
-    /* Filled by the thread stopper when it can (ptrace: from the stop;
-     * signals: from the parked thread's own context). */
-    int64_t syscall_nr;         /* system call it was in; -1 none, -2 unknown */
-    uint64_t syscall_args[6];
-    uint32_t fp_len;            /* bytes valid in fp, 0: none */
-    uint8_t fp[MDS_FP_MAX];     /* FP/SIMD registers in the kernel's layout */
-} mds_slot;
+#define MDS_WAITING_MAX 16
 
 /* Facts gathered at install that are not async-safe to gather later. */
 typedef struct mds_static_info {
@@ -69,9 +47,19 @@ typedef struct mds_static_info {
     uintptr_t abort_msg_addr;   /* &__abort_msg (glibc), or 0 */
 } mds_static_info;
 
-/* A reporter's private working memory: one for the exception thread, one
- * for the signal-handler fallback (they may overlap in time if the
- * exception thread overruns its deadline). */
+/* Phases of one reporter's work (mds_work.phase), for the other thread
+ * that waits on it: a reporter stuck in file I/O is never joined there. */
+enum {
+    MDS_PH_IDLE = 0,
+    MDS_PH_STOPPING = 1, /* stopping the other threads */
+    MDS_PH_WALKING = 2,  /* images, stacks, encoding into memory */
+    MDS_PH_IO = 3        /* creating, writing, syncing, renaming files */
+};
+
+/* A reporter's private working memory and state: one for the exception
+ * thread, one for the signal-handler fallback (they may overlap in time if
+ * the exception thread overruns its deadline). Each has its own stop set:
+ * no reporter resumes or reuses threads another one stopped. */
 typedef struct mds_work {
     mds_arena arena;
     mds_image_table images;
@@ -79,12 +67,27 @@ typedef struct mds_work {
     mds_frame *frames;          /* max_frames entries */
     unsigned char *wbuf;        /* MDS_WRITE_BUF */
     char *scratch;              /* MDS_PATH_MAX, for /proc reads */
+    mds_stopset stop;
     volatile uint32_t busy;
+    volatile uint32_t phase;    /* MDS_PH_* */
+    volatile uint32_t io;       /* 1 while in a report-file syscall */
     /* Out, per reporter (two may overlap in time): */
     int result;                 /* 0 or a negative MAYDAY_E* code */
     char path[MDS_PATH_MAX];    /* the final report path, "" if none */
     char tmp[MDS_PATH_MAX];     /* the temp name while writing */
 } mds_work;
+
+/* States of the one hand-off request (mds_request.rstate), advanced by
+ * compare-and-swap: exactly one of the exception thread (PUBLISHING) and
+ * the crashed thread giving up (ABANDONED) wins. */
+enum {
+    MDS_RQ_NONE = 0,
+    MDS_RQ_PENDING = 1,    /* posted, not yet taken */
+    MDS_RQ_TAKEN = 2,      /* the exception thread works on it */
+    MDS_RQ_PUBLISHING = 3, /* it is renaming its report into place */
+    MDS_RQ_DONE = 4,       /* answered */
+    MDS_RQ_ABANDONED = 5   /* the crashed thread gave up on it */
+};
 
 /* What the crashed thread hands to the reporter. */
 typedef struct mds_request {
@@ -96,20 +99,37 @@ typedef struct mds_request {
     int live;                   /* mayday_write_live_report */
     const char *reason;
     uint32_t handler;           /* mayday.Handler value */
+    long tracer;                /* TracerPid of the crashed thread, -1 unknown */
+    int seccomp;                /* seccomp mode of the reporting side */
+    volatile uint32_t rstate;   /* MDS_RQ_* */
 } mds_request;
+
+/* Descriptors opened at install so that a process with no free
+ * descriptor still gets its report (docs/fault-path.md, "Reserved"). */
+typedef struct mds_fds {
+    int dir;             /* the report directory (O_RDONLY|O_DIRECTORY) */
+    uint64_t dir_dev, dir_ino; /* its identity at install */
+    int proc;            /* /proc/PID (O_PATH|O_DIRECTORY), or -1 */
+    uint32_t proc_pid;   /* the PID it names */
+    int marker;          /* the last-crash marker file, or -1 */
+    int spare[2];        /* closed to make room when an open gets EMFILE */
+} mds_fds;
 
 typedef struct mds_state {
     volatile uint32_t installed;
     mayday_config cfg;
     mds_static_info info;
-    int dir_fd;                 /* report directory, O_DIRECTORY */
-    int self_pid;
+    mds_fds fd;
+    volatile uint32_t pid;      /* this process (updated after fork) */
 
     /* Signals we handle and what was there before. */
     int signals[MDS_NSIGNALS];
     struct sigaction prev[MDS_NSIGNALS];
     int suspend_signo;          /* reserved real-time signal */
     struct sigaction prev_suspend;
+    struct mds_ksigaction suspend_kact; /* our disposition for it, raw */
+    /* The stop set using the signal mechanism right now, or NULL. */
+    mds_stopset *volatile sig_set;
 
     /* The crash slot: tid of the thread being reported, 0 if none. */
     volatile uint32_t crash_owner;
@@ -117,32 +137,22 @@ typedef struct mds_state {
 
     /* Exception thread hand-off. */
     volatile uint32_t exc_tid;      /* 0: not running */
+    volatile uint32_t exc_pid;      /* the process it runs in */
     volatile uint32_t exc_dead;     /* it crashed or was stopped */
     volatile uint32_t req_seq;      /* futex: number of the last request */
     volatile uint32_t served_seq;   /* futex: last request answered */
-    volatile uint32_t abandoned_seq;/* request whose requester gave up */
     volatile uint32_t exc_stop;     /* uninstall asks it to exit */
     mds_request req;
 
-    /* Suspension of the other threads. */
-    mds_arena slot_arena;
-    mds_slot *slots;
-    uint32_t nslots;            /* capacity (cfg.max_threads) */
-    uint32_t nused;             /* filled by the last suspension */
     /* Threads that crashed while another crash was being reported: they
      * publish their registers here and wait. */
-    mds_slot waiting[16];
+    mds_slot waiting[MDS_WAITING_MAX];
     volatile uint32_t nwaiting;
-    volatile uint32_t parked;       /* futex: count of answers */
-    volatile uint32_t resume_gen;   /* futex: bumped to resume */
-    volatile uint32_t suspend_mode; /* MDS_SUSPEND_* */
-    volatile uint32_t altstack_acks;
+    volatile uint32_t waiting_dropped; /* crashers that found no slot */
 
     mds_work work_exc;
     mds_work work_sig;
 } mds_state;
-
-enum { MDS_SUSPEND_NONE = 0, MDS_SUSPEND_PARK = 1, MDS_SUSPEND_ALTSTACK = 2 };
 
 extern mds_state mds_g;
 

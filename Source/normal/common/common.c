@@ -88,6 +88,8 @@ int md_config_validate(const mayday_config *c)
         return MAYDAY_EINVAL;
     if (c->max_threads < 1 || c->max_threads > 100000)
         return MAYDAY_EINVAL;
+    if (c->stop_method > MAYDAY_STOP_NONE)
+        return MAYDAY_EINVAL;
     if ((c->app_id && strlen(c->app_id) > MD_MAX_ID_LEN) ||
         (c->app_version && strlen(c->app_version) > MD_MAX_ID_LEN))
         return MAYDAY_EINVAL;

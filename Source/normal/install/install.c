@@ -8,6 +8,7 @@
  * threads that already exist.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,8 +26,8 @@
 #include "crash/handler/handler.h"
 #include "crash/handler/procfs.h"
 #include "crash/handler/report.h"
+#include "crash/handler/altstack.h"
 #include "crash/handler/state.h"
-#include "crash/handler/suspend.h"
 #include "normal/common/config.h"
 #include "normal/install/install.h"
 
@@ -96,6 +97,8 @@ static int work_init(mds_work *w)
     w->walker = md_walker_create();
     if (!w->walker)
         return MAYDAY_ENOMEM;
+    if (md_stopset_init(&w->stop, mds_g.cfg.max_threads, mds_g.fd.proc) < 0)
+        return MAYDAY_ENOMEM;
     return 0;
 }
 
@@ -103,6 +106,7 @@ static void work_free(mds_work *w)
 {
     if (w->walker)
         md_walker_destroy(w->walker);
+    md_stopset_free(&w->stop);
     mds_arena_unmap(&w->arena);
     memset(w, 0, sizeof *w);
 }
@@ -160,43 +164,17 @@ static void stop_exception_thread(void)
 {
     if (!exc_stack_map)
         return;
-    __atomic_store_n(&mds_g.exc_stop, 1, __ATOMIC_RELEASE);
-    __atomic_fetch_add(&mds_g.req_seq, 1, __ATOMIC_ACQ_REL);
-    mds_futex_wake(&mds_g.req_seq, 1);
-    pthread_join(exc_thread, 0);
+    /* A forked child has no exception thread (only the forking thread
+     * was copied): nothing to join. */
+    if (mds_g.exc_pid == (uint32_t)getpid()) {
+        __atomic_store_n(&mds_g.exc_stop, 1, __ATOMIC_RELEASE);
+        __atomic_fetch_add(&mds_g.req_seq, 1, __ATOMIC_ACQ_REL);
+        mds_futex_wake(&mds_g.req_seq, 1);
+        pthread_join(exc_thread, 0);
+    }
     munmap(exc_stack_map, exc_stack_len);
     exc_stack_map = 0;
     mds_g.exc_stop = 0;
-}
-
-static int altstack_one(uint32_t tid, void *ctx)
-{
-    uint32_t *sent = ctx;
-    if (tid == (uint32_t)mds_gettid() || tid == mds_g.exc_tid)
-        return 0;
-    if (mds_tgkill(mds_g.self_pid, (int)tid, mds_g.suspend_signo) == 0)
-        (*sent)++;
-    return 0;
-}
-
-/* Threads that exist now get an altstack from their own signal handler
- * (the only way to run code on another thread). */
-static void altstack_existing_threads(void)
-{
-    char buf[4096];
-    uint32_t sent = 0;
-    __atomic_store_n(&mds_g.altstack_acks, 0, __ATOMIC_RELEASE);
-    __atomic_store_n(&mds_g.suspend_mode, MDS_SUSPEND_ALTSTACK,
-                     __ATOMIC_RELEASE);
-    mds_for_each_thread(buf, sizeof buf, altstack_one, &sent);
-    uint64_t deadline = mds_now_ns() + 500000000ull;
-    for (;;) {
-        uint32_t n = __atomic_load_n(&mds_g.altstack_acks, __ATOMIC_ACQUIRE);
-        if (n >= sent || mds_now_ns() >= deadline)
-            break;
-        mds_futex_wait(&mds_g.altstack_acks, n, 10000000ull);
-    }
-    __atomic_store_n(&mds_g.suspend_mode, MDS_SUSPEND_NONE, __ATOMIC_RELEASE);
 }
 
 static void teardown(void)
@@ -210,8 +188,55 @@ static void teardown(void)
         sigaction(mds_g.suspend_signo, &mds_g.prev_suspend, 0);
     work_free(&mds_g.work_exc);
     work_free(&mds_g.work_sig);
-    mds_arena_unmap(&mds_g.slot_arena);
+    md_fds_close();
     memset(&mds_g, 0, sizeof mds_g);
+    mds_g.fd.dir = mds_g.fd.proc = mds_g.fd.marker = -1;
+    mds_g.fd.spare[0] = mds_g.fd.spare[1] = -1;
+}
+
+/* The child side of fork(): a process of its own, with only the forking
+ * thread. It has no exception thread (reports are written from the
+ * handler), its /proc descriptors must name it, and nothing its parent
+ * had in flight is its business. */
+static void atfork_child(void)
+{
+    if (!__atomic_load_n(&mds_g.installed, __ATOMIC_ACQUIRE))
+        return;
+    mds_g.pid = (uint32_t)getpid();
+    md_fds_after_fork();
+    mds_work *ws[] = {&mds_g.work_exc, &mds_g.work_sig};
+    for (int i = 0; i < 2; i++) {
+        mds_stopset *st = &ws[i]->stop;
+        if (st->task_fd >= 0)
+            close(st->task_fd);
+        st->task_fd = openat(mds_g.fd.proc, "task",
+                             O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        st->task_fd_pid = mds_g.pid;
+        st->held = 0;
+        st->hlive = 0;
+        ws[i]->busy = 0;
+    }
+    mds_g.exc_tid = 0;
+    mds_g.sig_set = 0;
+    uint32_t self = (uint32_t)mds_gettid();
+    if (mds_g.crash_owner != self && mds_g.crash_owner != UINT32_MAX)
+        mds_g.crash_owner = 0;
+}
+
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static void atfork_register(void) { pthread_atfork(0, 0, atfork_child); }
+
+/* Whether Yama restricts ptrace (the crash path then names its helper
+ * with PR_SET_PTRACER). */
+static void detect_yama(void)
+{
+    char buf[8] = {0};
+    FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
+    if (f) {
+        if (fgets(buf, sizeof buf, f))
+            mds_ptrace_yama = atoi(buf) > 0;
+        fclose(f);
+    }
 }
 
 static volatile uint32_t install_busy;
@@ -234,11 +259,13 @@ int mayday_install(const mayday_config *user_cfg)
 
     memset(&mds_g, 0, sizeof mds_g);
     mds_g.cfg = cfg;
-    mds_g.self_pid = getpid();
+    mds_g.pid = (uint32_t)getpid();
     if (!realpath(cfg.report_dir, mds_g.info.report_dir)) {
         r = errno_to_md(errno);
         goto out;
     }
+    if ((r = md_fds_open(mds_g.info.report_dir)) < 0)
+        goto out;
     mds_g.cfg.report_dir = mds_g.info.report_dir;
     snprintf(mds_g.info.app_id, sizeof mds_g.info.app_id, "%s",
              cfg.app_id ? cfg.app_id : "");
@@ -262,13 +289,8 @@ int mayday_install(const mayday_config *user_cfg)
         goto fail;
     /* Warm the image reader once so the crash path finds nothing lazy. */
     mds_images_capture(&mds_g.work_exc.images);
-    if (mds_arena_map(&mds_g.slot_arena,
-                      (size_t)cfg.max_threads * sizeof(mds_slot)) < 0) {
-        r = MAYDAY_ENOMEM;
-        goto fail;
-    }
-    mds_g.slots = (mds_slot *)mds_g.slot_arena.base;
-    mds_g.nslots = cfg.max_threads;
+    detect_yama();
+    pthread_once(&atfork_once, atfork_register);
 
     mds_g.suspend_signo = pick_suspend_signal();
     if (mds_g.suspend_signo < 0) {
@@ -283,6 +305,9 @@ int mayday_install(const mayday_config *user_cfg)
     for (int i = 0; i < MDS_NSIGNALS; i++)
         sigdelset(&sa.sa_mask, crash_signals[i]);
     sigaction(mds_g.suspend_signo, &sa, &mds_g.prev_suspend);
+    /* Kept raw: the crash path puts it back if the application takes
+     * the signal over after install (stop_signal.c). */
+    mds_rt_sigaction(mds_g.suspend_signo, 0, &mds_g.suspend_kact);
 
     mayday_thread_prepare();
     if (cfg.handler_mode != MAYDAY_HANDLER_SIGNAL &&
@@ -305,7 +330,7 @@ int mayday_install(const mayday_config *user_cfg)
     }
     __atomic_store_n(&mds_g.installed, 1, __ATOMIC_RELEASE);
     if (!(cfg.flags & MAYDAY_FLAG_NO_EXISTING_THREADS))
-        altstack_existing_threads();
+        md_prepare_existing_threads();
     r = 0;
     goto out;
 fail:
@@ -364,7 +389,17 @@ int mayday_write_live_report(const char *reason)
     snprintf(live_reason, sizeof live_reason, "%s", reason ? reason : "");
     req->reason = live_reason;
     req->handler = 3; /* mayday.Handler.HANDLER_LIVE */
+    req->tracer = -1;
+    req->seccomp = 0;
+    mds_task_status st;
+    if (mds_task_status_read((uint32_t)mds_getpid(), tid, &st) == 0) {
+        req->tracer = st.tracer_pid;
+        req->seccomp = (int)st.seccomp;
+    }
     int r = mds_report_run(&mds_g.work_sig, req, tid, MDS_RUN_SUSPEND, 0);
+    /* The process lives on: every thread runs again (interrupted waits
+     * restart, see docs/thread-control.md). */
+    mds_stop_release(&mds_g.work_sig.stop);
     __atomic_store_n(&mds_g.crash_owner, 0, __ATOMIC_RELEASE);
     mds_futex_wake(&mds_g.crash_owner, 0x7fffffff);
     return r;

@@ -16,5 +16,17 @@ int md_real_pthread_create(pthread_t *t, const pthread_attr_t *a,
 int md_prune_reports(const char *dir, unsigned keep);
 /* Fills mds_g.info (uname, libc, boot id, ...). */
 void md_collect_static_info(void);
+/* The reserved descriptors (fds.c). */
+int md_fds_open(const char *dir);
+void md_fds_close(void);
+void md_fds_after_fork(void);
+/* Gives every thread that exists now an altstack without interrupting it
+ * (prepare.c, ptrace); 0, or a negative code when it could not. */
+int md_prepare_existing_threads(void);
+typedef struct md_prepare_stats {
+    int ran; /* 1 ran, 0 not yet, -1 skipped (seccomp or debugger) */
+    unsigned done, skipped, failed;
+} md_prepare_stats;
+extern md_prepare_stats md_prepare_last; /* of the last install (tests) */
 
 #endif

@@ -2,4 +2,7 @@ list(APPEND MD_NORMAL_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/install.c
   ${CMAKE_CURRENT_LIST_DIR}/info.c
   ${CMAKE_CURRENT_LIST_DIR}/threadhook.c
+  ${CMAKE_CURRENT_LIST_DIR}/stopset.c
+  ${CMAKE_CURRENT_LIST_DIR}/fds.c
+  ${CMAKE_CURRENT_LIST_DIR}/prepare.c
   ${CMAKE_CURRENT_LIST_DIR}/annotate.c)

@@ -21,7 +21,7 @@
 #include <sys/mman.h>
 
 #include "crash/handler/state.h"
-#include "crash/handler/suspend.h"
+#include "crash/handler/altstack.h"
 #include "normal/install/install.h"
 
 typedef int (*create_fn)(pthread_t *, const pthread_attr_t *,

@@ -1,0 +1,42 @@
+/*
+ * report_put.h - encoding the parts of a report (report_put.c) into the
+ * streaming protobuf encoder; the file around it is report_file.c and
+ * the order of the parts is report.c's.
+ *
+ * Context: async-signal-safe.
+ */
+#ifndef MDS_REPORT_PUT_H
+#define MDS_REPORT_PUT_H
+
+#include "crash/core/pbenc.h"
+#include "crash/handler/state.h"
+
+typedef struct mds_rctx {
+    mds_work *w;
+    mds_request *req;
+    mds_pb pb;
+    int frames_capped;
+    long tracer;          /* TracerPid at crash time, -1 unknown */
+    uint64_t fsize_limit; /* RLIMIT_FSIZE when it capped the report, or 0 */
+} mds_rctx;
+
+void mds_put_header(mds_rctx *c, const uint8_t uuid[16], uint64_t now_rt);
+void mds_put_system(mds_rctx *c);
+void mds_put_process(mds_rctx *c);
+void mds_put_app(mds_rctx *c);
+void mds_put_signal(mds_rctx *c, int has_abort_msg);
+void mds_put_register_names(mds_rctx *c);
+/* Returns 1 if the thread's message was (at least partly) written. */
+int mds_put_thread(mds_rctx *c, uint32_t tid, int crashed, int state,
+                   const mds_regs *regs, const char *note, uint32_t why);
+/* Every thread of the stop set, after the crashed one. */
+void mds_put_other_threads(mds_rctx *c);
+void mds_put_images(mds_rctx *c);
+void mds_put_annotations(mds_rctx *c);
+/* The completeness fields, last (flags: MDS_RUN_*). */
+void mds_put_flags(mds_rctx *c, int flags);
+
+/* glibc's assert/abort message into out; its length, or -1 if none. */
+long mds_read_abort_msg(char *out, size_t cap);
+
+#endif
