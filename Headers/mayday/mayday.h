@@ -328,9 +328,17 @@ typedef const char *(*mayday_image_note_fn)(void *user_data,
                                             const mayday_report *report,
                                             uint32_t image);
 
+/* Flags for mayday_format_options.flags. */
+enum {
+    /* --- issue 14: decoder --- */
+    /* JSON on a single line (no newlines, no indentation), e.g. one report
+     * per line of a JSON Lines stream. No effect on text. */
+    MAYDAY_FORMAT_COMPACT = 1u << 0
+};
+
 typedef struct mayday_format_options {
     uint32_t size;                   /* set by mayday_format_options_init */
-    uint32_t flags;                  /* reserved, 0 */
+    uint32_t flags;                  /* MAYDAY_FORMAT_* bits, default 0 */
     mayday_symbolize_fn symbolize;   /* NULL: no symbols */
     mayday_image_note_fn image_note; /* NULL: no notes */
     void *user_data;                 /* passed to both callbacks */
