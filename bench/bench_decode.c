@@ -191,8 +191,8 @@ static void part_batch(void)
         double v[64];
         int n = 0;
         for (int i = 0; i < runs; i++) {
-            double ms = cli_ms(files, batch, cases[c].a1, cases[c].a2,
-                               cases[c].a3);
+            double ms =
+                cli_ms(files, batch, cases[c].a1, cases[c].a2, cases[c].a3);
             if (ms >= 0)
                 v[n++] = ms;
         }
