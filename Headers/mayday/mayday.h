@@ -138,7 +138,11 @@ enum {
     /* Do not fsync the report before renaming it into place. */
     MAYDAY_FLAG_NO_FSYNC = 1u << 2,
     /* Do not give threads that exist at install time an altstack. */
-    MAYDAY_FLAG_NO_EXISTING_THREADS = 1u << 3
+    MAYDAY_FLAG_NO_EXISTING_THREADS = 1u << 3,
+    /* Let pthread_sigmask()/sigprocmask() block the fault signals (a
+     * thread that blocks SIGSEGV and faults dies without a report; by
+     * default mayday keeps them unblocked, docs/fault-path.md). */
+    MAYDAY_FLAG_NO_SIGMASK_HOOK = 1u << 4
 };
 
 /*
@@ -293,6 +297,42 @@ MAYDAY_EXPORT int mayday_report_get_info(const mayday_report *report,
 struct Mayday__Report;
 MAYDAY_EXPORT const struct Mayday__Report *
 mayday_report_message(const mayday_report *report);
+
+/* ------------------------------------------------------ the last crash */
+
+/*
+ * Even when no report could be written (full disk, unwritable directory,
+ * the process killed while writing), the next launch can tell that a run
+ * crashed: at crash time mayday updates a small marker file in the report
+ * directory ("last-crash.marker", created at install). It holds the last
+ * crash of any process that uses the directory, until cleared.
+ */
+typedef enum mayday_last_crash_state {
+    MAYDAY_LAST_CRASH_NONE = 0,        /* no crash recorded */
+    MAYDAY_LAST_CRASH_IN_PROGRESS = 1, /* died while writing its report */
+    MAYDAY_LAST_CRASH_WRITTEN = 2,     /* its report is report_name */
+    MAYDAY_LAST_CRASH_FAILED = 3       /* no report: result, reason */
+} mayday_last_crash_state;
+
+typedef struct mayday_last_crash {
+    uint32_t size;          /* set by the caller: sizeof(mayday_last_crash) */
+    int state;              /* a mayday_last_crash_state */
+    uint32_t pid;
+    int signo;
+    int code;               /* si_code */
+    uint64_t fault_address;
+    int64_t time_unix_ns;
+    int result;             /* 0, or the MAYDAY_E* code of the failure */
+    char report_name[208];  /* file name in the directory, "" if none */
+    char reason[256];       /* English text, "" if none */
+} mayday_last_crash;
+
+/* Reads dir's marker. Returns 1 and fills info when a crash is recorded,
+ * 0 when none is, or a negative code (MAYDAY_ENOENT: no marker). */
+MAYDAY_EXPORT int mayday_last_crash_read(const char *dir,
+                                         mayday_last_crash *info);
+/* Forgets the recorded crash (the marker stays, zeroed). */
+MAYDAY_EXPORT int mayday_last_crash_clear(const char *dir);
 
 /* ------------------------------------------------ formatting with symbols */
 

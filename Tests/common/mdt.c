@@ -118,6 +118,27 @@ int mdt_count_reports(const char *dir, char *first, size_t cap)
     return n;
 }
 
+static int cmp_paths(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+int mdt_list_reports(const char *dir, char (*paths)[4096], int max)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < max) {
+        if (has_suffix(e->d_name, ".mayday"))
+            snprintf(paths[n++], 4096, "%s/%s", dir, e->d_name);
+    }
+    closedir(d);
+    qsort(paths, (size_t)n, 4096, cmp_paths);
+    return n;
+}
+
 /* zlib's CRC-32, bit by bit, written here again on purpose: the test
  * must not trust the library's own. */
 static uint32_t crc32_ref(const unsigned char *p, size_t n)

@@ -30,6 +30,10 @@ int mdt_run(char *const argv[], char *const env[], int timeout_ms, int *hung,
  * (if not NULL, size cap). */
 int mdt_count_reports(const char *dir, char *first, size_t cap);
 
+/* Paths of every "*.mayday" in dir (up to max, sorted by name) into
+ * paths[i] (4096 bytes each); returns how many. */
+int mdt_list_reports(const char *dir, char (*paths)[4096], int max);
+
 /* Reads path, checks the 16-byte framing (magic, version, length, CRC)
  * and unpacks it. NULL on any problem (reason printed). */
 Mayday__Report *mdt_load_report(const char *path);

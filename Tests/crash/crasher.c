@@ -33,19 +33,21 @@
 
 #include "mayday/mayday.h"
 
-static const char *g_dir;
-static const char *g_scenario;
-static pthread_barrier_t g_barrier;
+#include "crasher.h"
+
+const char *g_dir;
+const char *g_scenario;
+pthread_barrier_t g_barrier;
 
 /* ------------------------------------------------------------ helpers */
 
-static void die(const char *what)
+void die(const char *what)
 {
     fprintf(stderr, "crasher: %s: %s\n", what, strerror(errno));
     _exit(90);
 }
 
-static void install(uint32_t flags, mayday_crash_cb cb, uint32_t max_bytes)
+void install(uint32_t flags, mayday_crash_cb cb, uint32_t max_bytes)
 {
     mayday_config cfg;
     mayday_config_init(&cfg);
@@ -129,7 +131,7 @@ static void *sleeper(void *arg)
     return 0;
 }
 
-static void start_sleepers(int n)
+void start_sleepers(int n)
 {
     pthread_barrier_init(&g_barrier, 0, (unsigned)n + 1);
     for (int i = 0; i < n; i++) {
@@ -504,6 +506,10 @@ int main(int argc, char **argv)
         crasher_null_write();
         return 3;
     }
+
+    int shaped = crasher_shapes(s);
+    if (shaped >= 0)
+        return shaped;
 
     install(0, !strcmp(s, "callback-crash") ? crash_cb : 0,
             !strcmp(s, "size-cap") ? 4096 : 0);

@@ -20,8 +20,11 @@ int mds_safe_read(void *dst, uintptr_t src, size_t len)
         return -EFAULT;
     struct iovec local = {dst, len};
     struct iovec remote = {(void *)src, len};
-    /* pid 0 is not "self" for this syscall: ask the kernel for ours. */
-    long r = mds_process_vm_readv((int)mds_getpid(), &local, 1, &remote, 1);
+    /* pid 0 is not "self" for this syscall. Our own thread id, not the
+     * process id: once the main thread has exited, the thread-group
+     * leader is a zombie without memory and reads by its id fail with
+     * ESRCH; the caller is alive by definition. */
+    long r = mds_process_vm_readv((int)mds_gettid(), &local, 1, &remote, 1);
     if (r == (long)len)
         return 0;
     if (r >= 0)

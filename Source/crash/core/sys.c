@@ -233,6 +233,13 @@ long mds_futex_wait(volatile uint32_t *addr, uint32_t expected,
                           (long)(timeout_ns % 1000000000ull)};
     return mds_syscall4(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, &ts);
 }
+long mds_futex_wait_shared(volatile uint32_t *addr, uint32_t expected,
+                           uint64_t timeout_ns)
+{
+    struct timespec ts = {(time_t)(timeout_ns / 1000000000ull),
+                          (long)(timeout_ns % 1000000000ull)};
+    return mds_syscall4(SYS_futex, addr, FUTEX_WAIT, expected, &ts);
+}
 long mds_futex_wake(volatile uint32_t *addr, int count)
 {
     return mds_syscall3(SYS_futex, addr, FUTEX_WAKE_PRIVATE, count);

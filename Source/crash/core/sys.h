@@ -166,6 +166,11 @@ void mds_sleep_ns(uint64_t ns);
 long mds_futex_wait(volatile uint32_t *addr, uint32_t expected,
                     uint64_t timeout_ns);
 long mds_futex_wake(volatile uint32_t *addr, int count);
+/* The same, shared (not FUTEX_PRIVATE_FLAG): for the word the kernel
+ * clears and wakes at a task's exit (CLONE_CHILD_CLEARTID), whose wake is
+ * a shared one and does not reach private waiters. */
+long mds_futex_wait_shared(volatile uint32_t *addr, uint32_t expected,
+                           uint64_t timeout_ns);
 
 /* Random bytes (getrandom with GRND_NONBLOCK; falls back to time mixing). */
 void mds_random(void *buf, size_t len);

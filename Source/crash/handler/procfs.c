@@ -149,6 +149,13 @@ static int field(const char *buf, long n, const char *name, int base,
     for (long i = 0; i + (long)k < n; i++) {
         if ((i == 0 || buf[i - 1] == '\n') &&
             mds_str_has_prefix(buf + i, name)) {
+            /* Only a whole line: a value cut at the end of the chunk is
+             * seen again, whole, in the next (overlapping) one. */
+            long e = i + (long)k;
+            while (e < n && buf[e] != '\n')
+                e++;
+            if (e >= n)
+                return -1;
             const char *p = buf + i + k;
             while (*p == ' ' || *p == '\t')
                 p++;

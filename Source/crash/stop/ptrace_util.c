@@ -188,7 +188,7 @@ void mds_pt_helper_reap(mds_stopset *s, uint64_t wait_ns)
             mds_kill((int)pid, SIGKILL);
             until = mds_now_ns() + 1000 * NS_PER_MS;
         }
-        mds_futex_wait(&s->hpid, pid, 10 * NS_PER_MS);
+        mds_futex_wait_shared(&s->hpid, pid, 10 * NS_PER_MS);
     }
     /* CLEARTID comes just before the task turns into a zombie. */
     for (int i = 0; i < 2000; i++) {

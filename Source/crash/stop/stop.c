@@ -221,8 +221,11 @@ void mds_stop_others(mds_stopset *s, const mds_stop_req *r)
         s->method = MDS_STOP_PROC;
     proc_only(s, done ? MDS_WHY_TIMEOUT : MDS_WHY_NO_METHOD);
     count(s);
-    __atomic_store_n(&s->held, s->stopped > 0 || s->method == MDS_STOP_PTRACE,
-                     __ATOMIC_RELEASE);
+    /* Held: the mechanism has something to undo (a helper to dismiss,
+     * the signal to give back), even when no thread stopped. */
+    __atomic_store_n(
+        &s->held, s->method == MDS_STOP_PTRACE || s->method == MDS_STOP_SIGNAL,
+        __ATOMIC_RELEASE);
     s->elapsed_ns = mds_now_ns() - t0;
 }
 

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
 
 #include "crash/core/sys.h"
@@ -74,6 +75,10 @@ void mds_suspend_handler(int sig, siginfo_t *info, void *ucv)
             break;
         mds_futex_wait(&s->resume_gen, gen, 1000 * NS_PER_MS);
     }
+    /* Leaving: release waits for this, so that the set is quiet again
+     * when it returns. */
+    __atomic_fetch_sub(&s->parked, 1, __ATOMIC_ACQ_REL);
+    mds_futex_wake(&s->parked, 1);
 }
 
 /* Makes sure our handler is the disposition of the reserved signal. */
@@ -113,11 +118,17 @@ int mds_stop_signal(mds_stopset *s, const mds_stop_req *r)
         if (sl->state != MDS_SLOT_REQUESTED)
             continue;
         /* A thread that blocks the signal would only get it later, as
-         * if the application had been sent it (a sigwait thread would
-         * take it for its own): list it without stopping it. */
+         * if the application had been sent it: list it without stopping
+         * it. One in sigtimedwait/sigwaitinfo shows an empty SigBlk (the
+         * kernel unblocks the awaited set meanwhile) but would take our
+         * signal for its own: the same. */
         mds_task_status st;
-        if (mds_task_status_read(s->pid, sl->tid, &st) == 0 && st.has_sig_blk &&
-            (st.sig_blk & (1ull << (sig - 1)))) {
+        uint64_t pc, sp;
+        int64_t nr = -2;
+        if ((mds_task_status_read(s->pid, sl->tid, &st) == 0 &&
+             st.has_sig_blk && (st.sig_blk & (1ull << (sig - 1)))) ||
+            (mds_thread_syscall(sl->tid, &pc, &sp, &nr) == 0 &&
+             nr == SYS_rt_sigtimedwait)) {
             sl->state = MDS_SLOT_GONE;
             sl->why = MDS_WHY_BLOCKED;
             continue;
@@ -162,6 +173,14 @@ void mds_release_signal(mds_stopset *s)
 {
     __atomic_fetch_add(&s->resume_gen, 1, __ATOMIC_ACQ_REL);
     mds_futex_wake(&s->resume_gen, 0x7fffffff);
+    /* Until every parked thread has left the handler (bounded). */
+    uint64_t until = mds_now_ns() + 100 * NS_PER_MS;
+    for (;;) {
+        uint32_t p = __atomic_load_n(&s->parked, __ATOMIC_ACQUIRE);
+        if (p == 0 || mds_now_ns() >= until)
+            break;
+        mds_futex_wait(&s->parked, p, 5 * NS_PER_MS);
+    }
     if (s->took_signal) {
         mds_rt_sigaction(mds_g.suspend_signo, &s->saved_action, 0);
         s->took_signal = 0;

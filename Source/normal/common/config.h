@@ -19,8 +19,9 @@
 #define MD_MAX_DIR_LEN 3000
 #define MD_MAX_ID_LEN 255
 #define MD_KNOWN_FLAGS                                                         \
-    (MAYDAY_FLAG_NO_THREAD_HOOK | MAYDAY_FLAG_CHAIN_FIRST |                    \
-     MAYDAY_FLAG_NO_FSYNC | MAYDAY_FLAG_NO_EXISTING_THREADS)
+    (MAYDAY_FLAG_NO_THREAD_HOOK | MAYDAY_FLAG_CHAIN_FIRST | \
+     MAYDAY_FLAG_NO_FSYNC | MAYDAY_FLAG_NO_EXISTING_THREADS | \
+     MAYDAY_FLAG_NO_SIGMASK_HOOK)
 
 /* Copies a caller's config (of any size it was compiled with) into a full
  * current-size struct with defaults for the fields it lacks. */

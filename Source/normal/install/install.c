@@ -290,6 +290,7 @@ int mayday_install(const mayday_config *user_cfg)
     /* Warm the image reader once so the crash path finds nothing lazy. */
     mds_images_capture(&mds_g.work_exc.images);
     detect_yama();
+    md_sigmask_warm();
     pthread_once(&atfork_once, atfork_register);
 
     mds_g.suspend_signo = pick_suspend_signal();

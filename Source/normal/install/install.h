@@ -16,6 +16,8 @@ int md_real_pthread_create(pthread_t *t, const pthread_attr_t *a,
 int md_prune_reports(const char *dir, unsigned keep);
 /* Fills mds_g.info (uname, libc, boot id, ...). */
 void md_collect_static_info(void);
+/* Resolves the real pthread_sigmask/sigprocmask (sigmask.c). */
+void md_sigmask_warm(void);
 /* The reserved descriptors (fds.c). */
 int md_fds_open(const char *dir);
 void md_fds_close(void);

@@ -27,6 +27,11 @@ static void emit_report(md_jw *j, const mayday_report *rep)
               h && h->has_handler ? md_handler_name(h->handler) : NULL);
     md_jw_u64(j, "handoff_ns", h && h->has_handoff_ns, h ? h->handoff_ns : 0);
     md_jw_u64(j, "suspend_ns", h && h->has_suspend_ns, h ? h->suspend_ns : 0);
+    md_jw_str(j, "stop_method",
+              h && h->has_stop_method ? md_stop_method_name(h->stop_method)
+                                      : NULL);
+    md_jw_str(j, "stop_note", h ? h->stop_note : NULL);
+    md_jw_u64(j, "rlimit_fsize", r->has_rlimit_fsize, r->rlimit_fsize);
     char reasons[240];
     int n = md_incomplete_reasons(r, reasons, sizeof(reasons));
     md_jw_bool(j, "complete", n == 0);
@@ -167,6 +172,9 @@ static void emit_threads(md_jw *j, const mayday_report *rep,
         md_jw_bool(j, "crashed", t->crashed);
         md_jw_str(j, "state", t->has_state ? md_state_name(t->state) : NULL);
         md_jw_str(j, "note", t->note);
+        md_jw_str(j, "stop_failure",
+                  t->has_stop_failure ? md_stop_failure_name(t->stop_failure)
+                                      : NULL);
         md_jw_bool(j, "frames_capped", t->frames_capped);
         md_jw_obj(j, "registers");
         for (size_t i = 0; i < t->n_registers; i++) {

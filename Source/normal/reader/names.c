@@ -85,6 +85,25 @@ const char *md_state_name(int state)
     return s ? s : "unknown";
 }
 
+const char *md_stop_method_name(int m)
+{
+    static const char *const t[] = {
+        [1] = "ptrace", [2] = "signal", [3] = "none",
+    };
+    const char *s = TABLE_GET(t, m);
+    return s ? s : "unknown";
+}
+
+const char *md_stop_failure_name(int f)
+{
+    static const char *const t[] = {
+        [1] = "timeout", [2] = "traced",  [3] = "signal_blocked",
+        [4] = "no_method", [5] = "exited",
+    };
+    const char *s = TABLE_GET(t, f);
+    return s ? s : "unknown";
+}
+
 const char *md_handler_name(int h)
 {
     static const char *const t[] = {

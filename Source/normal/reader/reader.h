@@ -38,6 +38,8 @@ const char *md_cause_text(int cause);
 const char *md_trust_name(int trust); /* "cfi"...; "unknown" */
 const char *md_state_name(int state); /* "suspended"...; "unknown" */
 const char *md_handler_name(int h);   /* "exception_thread"...; "unknown" */
+const char *md_stop_method_name(int m);  /* "ptrace"...; "unknown" */
+const char *md_stop_failure_name(int f); /* "traced"...; "unknown" */
 
 /* ---- format.c: shared by text.c and json.c */
 /* Writes "2026-11-22T00:21:25.123456789Z" (UTC); a raw number when the

@@ -115,8 +115,19 @@ static void print_header(FILE *f, const mayday_report *rep)
             for (const char *c = md_handler_name(h->handler); *c; c++)
                 fputc(*c == '_' ? ' ' : *c, f);
         }
+        if (h->has_stop_method)
+            fprintf(f, ", threads stopped: %s",
+                    md_stop_method_name(h->stop_method));
         fputc('\n', f);
+        if (h->stop_note) {
+            fprintf(f, LABEL, "Stop note:");
+            tstr(f, h->stop_note);
+            fputc('\n', f);
+        }
     }
+    if (r->has_rlimit_fsize)
+        fprintf(f, LABEL "%llu bytes (RLIMIT_FSIZE capped the report)\n",
+                "File limit:", (unsigned long long)r->rlimit_fsize);
     int n = md_incomplete_reasons(r, b, sizeof(b));
     fprintf(f, LABEL "%s%s%s\n", "Complete:", n ? "no (" : "yes", n ? b : "",
             n ? ")" : "");
