@@ -21,6 +21,8 @@ packages=(
     libdw-dev libelf-dev elfutils libcurl4-openssl-dev
     # tests and tools
     libcmocka-dev python3 gdb valgrind libc6-dbg
+    # the hung-file-system scenario (a FUSE file system that never answers)
+    fuse3 python3-fusepy
     # fuzzing (clang -fsanitize=fuzzer needs the compiler-rt libraries,
     # which clang only recommends) and formatting
     clang libclang-rt-dev clang-format
@@ -30,8 +32,9 @@ packages+=(${MAYDAY_DEPS_EXTRA:-})
 
 missing=()
 for p in "${packages[@]}"; do
-    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-    [[ $status == "install ok installed" ]] || missing+=("$p")
+    # One line per installed architecture (multiarch: amd64 and arm64).
+    status=$(dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null || true)
+    grep -qx "install ok installed" <<<"$status" || missing+=("$p")
 done
 if ((${#missing[@]} == 0)); then
     exit 0

@@ -327,6 +327,25 @@ static int exception_thread_fault(int sig)
         mds_syscall1(SYS_exit, 128 + sig);
 }
 
+/* mayday is being uninstalled, or was while we waited: the dispositions
+ * in force are the application's again (uninstall restores them before
+ * it releases the slot), and mds_g is about to be zeroed. Touch nothing:
+ * a fault re-executes into whatever is installed now, a sent signal is
+ * sent again. */
+static void pass_through(int sig, siginfo_t *info)
+{
+    uint64_t until = mds_now_ns() + 2000 * NS_PER_MS;
+    for (;;) {
+        uint32_t o = __atomic_load_n(&mds_g.crash_owner, __ATOMIC_ACQUIRE);
+        if (o != UINT32_MAX || mds_now_ns() >= until)
+            break;
+        mds_futex_wait(&mds_g.crash_owner, o, 10 * NS_PER_MS);
+    }
+    if (mds_signal_is_fault(sig, info->si_code))
+        return;
+    mds_rt_tgsigqueueinfo((int)mds_getpid(), (int)mds_gettid(), sig, info);
+}
+
 /* Fills the request from the signal. */
 static void make_request(int sig, siginfo_t *info, void *uc, uint32_t tid,
                          uint64_t t0)
@@ -393,6 +412,10 @@ void mds_crash_handler(int sig, siginfo_t *info, void *uc)
 {
     uint64_t t0 = mds_now_ns();
     uint32_t tid = (uint32_t)mds_gettid();
+    if (!__atomic_load_n(&mds_g.installed, __ATOMIC_ACQUIRE)) {
+        pass_through(sig, info);
+        return;
+    }
     int i = mds_signal_index(sig);
     int sent = info->si_code <= 0;
 
@@ -420,7 +443,17 @@ void mds_crash_handler(int sig, siginfo_t *info, void *uc)
         }
         if (on_exc)
             return; /* a kill() landing here while a crash is handled */
-        if (!wait_for_owner(sig, uc, tid) ||
+        if (zero == UINT32_MAX ||
+            !__atomic_load_n(&mds_g.installed, __ATOMIC_ACQUIRE)) {
+            pass_through(sig, info); /* uninstall holds the slot */
+            return;
+        }
+        int freed = wait_for_owner(sig, uc, tid);
+        if (!__atomic_load_n(&mds_g.installed, __ATOMIC_ACQUIRE)) {
+            pass_through(sig, info); /* uninstalled while we waited */
+            return;
+        }
+        if (!freed ||
             !__atomic_compare_exchange_n(&mds_g.crash_owner, &(uint32_t){0},
                                          tid, 0, __ATOMIC_ACQ_REL,
                                          __ATOMIC_ACQUIRE)) {

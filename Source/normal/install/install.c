@@ -325,11 +325,13 @@ int mayday_install(const mayday_config *user_cfg)
     sigfillset(&sa.sa_mask);
     for (int i = 0; i < MDS_NSIGNALS; i++)
         sigdelset(&sa.sa_mask, crash_signals[i]);
-    for (int i = 0; i < MDS_NSIGNALS; i++) {
+    /* Installed before the handlers: a handler that runs finds the state
+     * complete (a crash seeing installed == 0 means uninstall). */
+    for (int i = 0; i < MDS_NSIGNALS; i++)
         mds_g.signals[i] = crash_signals[i];
-        sigaction(crash_signals[i], &sa, &mds_g.prev[i]);
-    }
     __atomic_store_n(&mds_g.installed, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < MDS_NSIGNALS; i++)
+        sigaction(crash_signals[i], &sa, &mds_g.prev[i]);
     if (!(cfg.flags & MAYDAY_FLAG_NO_EXISTING_THREADS))
         md_prepare_existing_threads();
     r = 0;
