@@ -206,6 +206,8 @@ int main(int argc, char **argv)
     t.images = calloc(t.cap, sizeof(mds_image));
     t.pool_cap = 1 << 16;
     t.pool = malloc(t.pool_cap);
+    t.segs_cap = t.cap * MDS_SEGS_PER_IMAGE;
+    t.segs = calloc(t.segs_cap, sizeof(mds_segment));
     static mds_frame f[MAXF];
     uint64_t *tm = calloc((size_t)runs, sizeof(uint64_t));
 

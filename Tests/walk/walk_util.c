@@ -229,6 +229,8 @@ mds_image_table *wt_table_new(size_t cap, size_t pool)
     t->cap = cap;
     t->pool = malloc(pool);
     t->pool_cap = pool;
+    t->segs_cap = cap * MDS_SEGS_PER_IMAGE;
+    t->segs = calloc(t->segs_cap, sizeof(mds_segment));
     return t;
 }
 
@@ -236,6 +238,7 @@ void wt_table_free(mds_image_table *t)
 {
     free(t->images);
     free(t->pool);
+    free(t->segs);
     free(t);
 }
 

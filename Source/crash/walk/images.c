@@ -32,7 +32,7 @@
 
 #define MAX_LINKMAPS 4096  /* bound on the whole chain walk */
 #define MAX_NAMESPACES 16  /* bound on the r_next chain */
-#define MAX_PHNUM 64       /* program headers read per image */
+#define PHDR_CHUNK 16      /* program headers per safe read */
 #define MAX_NOTES 64       /* notes examined per PT_NOTE segment */
 #define CAPTURE_ATTEMPTS 4 /* tries while r_state != RT_CONSISTENT */
 #define RETRY_SLEEP_NS 500000ull
@@ -50,19 +50,27 @@ static const char empty_name[] = "";
 static const char *pool_copy_local(mds_image_table *t, const char *s)
 {
     size_t len = strlen(s);
-    if (!t->pool || t->pool_cap - t->pool_used < len + 1)
+    if (!t->pool || t->pool_cap - t->pool_used < len + 1) {
+        t->paths_capped++;
         return empty_name;
+    }
     char *dst = t->pool + t->pool_used;
     memcpy(dst, s, len + 1);
     t->pool_used += len + 1;
     return dst;
 }
 
-/* Copies the string at remote address src into the pool. */
+/* Copies the string at remote address src into the pool. A path that
+ * does not fit (pool full, or longer than MDS_PATH_CAP) is dropped, not
+ * cut, and counted. */
 static const char *pool_copy_remote(mds_image_table *t, uintptr_t src)
 {
-    if (!src || !t->pool || t->pool_used >= t->pool_cap)
+    if (!src)
         return empty_name;
+    if (!t->pool || t->pool_used >= t->pool_cap) {
+        t->paths_capped++;
+        return empty_name;
+    }
     size_t room = t->pool_cap - t->pool_used;
     if (room > MDS_PATH_CAP)
         room = MDS_PATH_CAP;
@@ -70,19 +78,26 @@ static const char *pool_copy_remote(mds_image_table *t, uintptr_t src)
     long n = mds_safe_read_str(dst, room, src);
     if (n < 0)
         return empty_name;
+    char more = 0;
+    if ((size_t)n + 1 == room && mds_safe_read(&more, src + (uintptr_t)n, 1) == 0 &&
+        more != 0) {
+        t->paths_capped++;
+        return empty_name;
+    }
     t->pool_used += (size_t)n + 1;
     return dst;
 }
 
 /* Scans one PT_NOTE segment for NT_GNU_BUILD_ID. */
-static void read_build_id(mds_image *img, uintptr_t addr, uintptr_t len,
-                          uintptr_t p_align)
+static void read_build_id(mds_image_table *t, mds_image *img, uintptr_t addr,
+                          uintptr_t len, uintptr_t p_align)
 {
     uintptr_t align = (p_align == 8) ? 8 : 4;
     uintptr_t off = 0;
     if (len > 65536)
         len = 65536;
-    for (int i = 0; i < MAX_NOTES && off + sizeof(ElfW(Nhdr)) <= len; i++) {
+    int i;
+    for (i = 0; i < MAX_NOTES && off + sizeof(ElfW(Nhdr)) <= len; i++) {
         ElfW(Nhdr) nh;
         if (mds_safe_read(&nh, addr + off, sizeof(nh)) < 0)
             return;
@@ -93,7 +108,12 @@ static void read_build_id(mds_image *img, uintptr_t addr, uintptr_t len,
         if (next <= off || next > len)
             return;
         if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-            nh.n_descsz > 0 && nh.n_descsz <= MDS_BUILD_ID_MAX) {
+            nh.n_descsz > MDS_BUILD_ID_MAX) {
+            t->build_ids_capped++; /* not stored: a prefix would mislead */
+            return;
+        }
+        if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+            nh.n_descsz > 0) {
             char name[4];
             if (mds_safe_read(name, addr + name_off, 4) == 0 &&
                 memcmp(name, "GNU", 4) == 0 &&
@@ -105,70 +125,117 @@ static void read_build_id(mds_image *img, uintptr_t addr, uintptr_t len,
         }
         off = next;
     }
+    if (i == MAX_NOTES && off + sizeof(ElfW(Nhdr)) <= len)
+        t->build_ids_capped++; /* MAX_NOTES notes seen, more to go */
+}
+
+/* Reads program headers [i, i + n) at phdr_addr into ph. */
+static int read_ph_chunk(ElfW(Phdr) *ph, uintptr_t phdr_addr, size_t i,
+                         size_t n)
+{
+    return mds_safe_read(ph, phdr_addr + i * sizeof(ph[0]), n * sizeof(ph[0]));
+}
+
+/* The bias from the PT_LOAD that maps file offset 0 (ehdr_addr is where
+ * that ELF header is mapped). */
+static int find_bias(mds_image *img, uintptr_t phdr_addr, size_t phnum,
+                     uintptr_t ehdr_addr)
+{
+    ElfW(Phdr) ph[PHDR_CHUNK];
+    for (size_t i = 0; i < phnum; i += PHDR_CHUNK) {
+        size_t n = phnum - i < PHDR_CHUNK ? phnum - i : PHDR_CHUNK;
+        if (read_ph_chunk(ph, phdr_addr, i, n) < 0)
+            return -1;
+        for (size_t k = 0; k < n; k++) {
+            if (ph[k].p_type == PT_LOAD && ph[k].p_offset == 0) {
+                img->load_bias = ehdr_addr - ph[k].p_vaddr;
+                return 0;
+            }
+        }
+    }
+    return -1;
+}
+
+/* One PT_LOAD: span, hull of the executable ones, and a pool entry while
+ * the image and the pool have room. */
+static void add_segment(mds_image_table *t, mds_image *img, const ElfW(Phdr) *p)
+{
+    uintptr_t a = img->load_bias + p->p_vaddr;
+    if (a < img->start)
+        img->start = a;
+    if (a + p->p_memsz > img->end)
+        img->end = a + p->p_memsz;
+    if (p->p_flags & PF_X) {
+        if (a < img->xstart)
+            img->xstart = a;
+        if (a + p->p_memsz > img->xend)
+            img->xend = a + p->p_memsz;
+    }
+    img->nsegs_total++;
+    if (img->nsegs >= MDS_IMAGE_MAX_SEGS || !t->segs ||
+        t->segs_used >= t->segs_cap)
+        return;
+    if (img->nsegs == 0)
+        img->segs = &t->segs[t->segs_used];
+    mds_segment *s = &t->segs[t->segs_used++];
+    img->nsegs++;
+    s->addr = a;
+    s->size = p->p_memsz;
+    s->file_offset = p->p_offset;
+    s->flags = p->p_flags;
 }
 
 /*
  * Fills img's segments, eh_frame_hdr and build-id from the program
- * headers at phdr_addr. If bias_known is 0, the bias is derived from
- * ehdr_addr and the PT_LOAD that maps file offset 0. Returns 0 or -1.
+ * headers at phdr_addr, read in chunks. If bias_known is 0, the bias is
+ * derived from ehdr_addr and the PT_LOAD that maps file offset 0.
+ * Returns 0 or -1.
  */
-static int read_phdrs(mds_image *img, uintptr_t phdr_addr, size_t phnum,
-                      uintptr_t ehdr_addr, int bias_known)
+static int read_phdrs(mds_image_table *t, mds_image *img, uintptr_t phdr_addr,
+                      size_t phnum, uintptr_t ehdr_addr, int bias_known)
 {
-    ElfW(Phdr) ph[MAX_PHNUM];
-    if (phnum == 0 || phnum > MAX_PHNUM)
+    ElfW(Phdr) ph[PHDR_CHUNK];
+    if (phnum == 0)
         return -1;
-    if (mds_safe_read(ph, phdr_addr, phnum * sizeof(ph[0])) < 0)
+    if (phnum > MDS_IMAGE_MAX_PHNUM) {
+        t->phdrs_capped++;
         return -1;
-    if (!bias_known) {
-        int found = 0;
-        for (size_t i = 0; i < phnum; i++) {
-            if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0) {
-                img->load_bias = ehdr_addr - ph[i].p_vaddr;
-                found = 1;
-                break;
+    }
+    if (!bias_known && find_bias(img, phdr_addr, phnum, ehdr_addr) < 0)
+        return -1;
+    img->start = img->xstart = UINTPTR_MAX;
+    img->end = img->xend = 0;
+    for (size_t i = 0; i < phnum; i += PHDR_CHUNK) {
+        size_t n = phnum - i < PHDR_CHUNK ? phnum - i : PHDR_CHUNK;
+        if (read_ph_chunk(ph, phdr_addr, i, n) < 0)
+            break;
+        for (size_t k = 0; k < n; k++) {
+            const ElfW(Phdr) *p = &ph[k];
+            if (p->p_type == PT_LOAD && p->p_memsz > 0) {
+                add_segment(t, img, p);
+            } else if (p->p_type == PT_GNU_EH_FRAME) {
+                img->eh_frame_hdr = img->load_bias + p->p_vaddr;
+                img->eh_frame_hdr_len = p->p_memsz;
+            } else if (p->p_type == PT_NOTE && img->build_id_len == 0) {
+                read_build_id(t, img, img->load_bias + p->p_vaddr, p->p_memsz,
+                              p->p_align);
             }
         }
-        if (!found)
-            return -1;
     }
-    uintptr_t bias = img->load_bias;
-    img->start = UINTPTR_MAX;
-    img->end = 0;
-    for (size_t i = 0; i < phnum; i++) {
-        const ElfW(Phdr) *p = &ph[i];
-        if (p->p_type == PT_LOAD && p->p_memsz > 0) {
-            uintptr_t a = bias + p->p_vaddr;
-            if (a < img->start)
-                img->start = a;
-            if (a + p->p_memsz > img->end)
-                img->end = a + p->p_memsz;
-            if (img->nsegs < MDS_IMAGE_MAX_SEGS) {
-                mds_segment *s = &img->segs[img->nsegs++];
-                s->addr = a;
-                s->size = p->p_memsz;
-                s->file_offset = p->p_offset;
-                s->flags = p->p_flags;
-            }
-        } else if (p->p_type == PT_GNU_EH_FRAME) {
-            img->eh_frame_hdr = bias + p->p_vaddr;
-            img->eh_frame_hdr_len = p->p_memsz;
-        }
-    }
-    if (img->nsegs == 0) {
+    if (img->xstart == UINTPTR_MAX)
+        img->xstart = 0;
+    if (img->nsegs < img->nsegs_total)
+        t->segs_capped++;
+    if (img->nsegs_total == 0) {
         img->start = img->end = 0;
         return -1;
-    }
-    for (size_t i = 0; i < phnum && img->build_id_len == 0; i++) {
-        if (ph[i].p_type == PT_NOTE)
-            read_build_id(img, bias + ph[i].p_vaddr, ph[i].p_memsz,
-                          ph[i].p_align);
     }
     return 0;
 }
 
 /* Reads the ELF header at ehdr and then its program headers. */
-static int read_elf(mds_image *img, uintptr_t ehdr, int bias_known)
+static int read_elf(mds_image_table *t, mds_image *img, uintptr_t ehdr,
+                    int bias_known)
 {
     ElfW(Ehdr) eh;
     if (mds_safe_read(&eh, ehdr, sizeof(eh)) < 0)
@@ -177,7 +244,8 @@ static int read_elf(mds_image *img, uintptr_t ehdr, int bias_known)
         eh.e_ident[EI_CLASS] != ELFCLASS64 ||
         eh.e_phentsize != sizeof(ElfW(Phdr)))
         return -1;
-    return read_phdrs(img, ehdr + eh.e_phoff, eh.e_phnum, ehdr, bias_known);
+    return read_phdrs(t, img, ehdr + eh.e_phoff, eh.e_phnum, ehdr,
+                      bias_known);
 }
 
 static mds_image *new_image(mds_image_table *t)
@@ -200,7 +268,7 @@ static int add_main(mds_image_table *t)
     img->load_bias = mds_images_g.exe_bias;
     img->is_main = 1;
     img->path = pool_copy_local(t, mds_images_g.exe_path);
-    read_phdrs(img, mds_images_g.exe_phdr, mds_images_g.exe_phnum, 0, 1);
+    read_phdrs(t, img, mds_images_g.exe_phdr, mds_images_g.exe_phnum, 0, 1);
     t->count++;
     return 0;
 }
@@ -212,8 +280,10 @@ static int add_vdso(mds_image_table *t)
         return -1;
     img->is_vdso = 1;
     img->path = pool_copy_local(t, vdso_name);
-    if (read_elf(img, mds_images_g.vdso, 0) < 0)
+    if (read_elf(t, img, mds_images_g.vdso, 0) < 0) {
+        t->segs_used -= img->nsegs;
         return -1;
+    }
     t->count++;
     return 0;
 }
@@ -270,15 +340,18 @@ static void walk_chain(mds_image_table *t, uintptr_t lm_addr, int *budget,
         if (!img)
             return;
         img->load_bias = lm.l_addr;
-        size_t pool_mark = t->pool_used;
+        size_t pool_mark = t->pool_used, segs_mark = t->segs_used;
         img->path = pool_copy_remote(t, lm.l_name);
-        if (read_elf(img, lm.l_addr, 1) < 0 && img->path[0] == 0) {
+        if (read_elf(t, img, lm.l_addr, 1) < 0 && img->path[0] == 0) {
             /* Nothing usable (no headers, no name): drop it. */
             t->pool_used = pool_mark;
+            t->segs_used = segs_mark;
             continue;
         }
         t->count++;
     }
+    if (lm_addr && *budget <= 0)
+        t->capped = 1; /* more link-map entries than MAX_LINKMAPS */
 }
 
 static int read_state(uintptr_t rd, int *state)
@@ -295,7 +368,11 @@ static void capture_once(mds_image_table *t)
     int budget = MAX_LINKMAPS;
     int saw_main = 0, saw_vdso = 0;
     uintptr_t rd = mds_images_g.r_debug;
-    for (int ns = 0; rd && ns < MAX_NAMESPACES; ns++) {
+    for (int ns = 0; rd; ns++) {
+        if (ns == MAX_NAMESPACES) {
+            t->namespaces_capped = 1;
+            break;
+        }
         struct r_debug_extended r;
         memset(&r, 0, sizeof(r));
         if (mds_safe_read(&r.base, rd, sizeof(r.base)) < 0)
@@ -311,14 +388,24 @@ static void capture_once(mds_image_table *t)
         add_vdso(t);
 }
 
+/* Empties t (its storage stays). */
+static void table_reset(mds_image_table *t)
+{
+    t->count = 0;
+    t->pool_used = 0;
+    t->segs_used = 0;
+    t->capped = 0;
+    t->segs_capped = t->paths_capped = 0;
+    t->phdrs_capped = t->build_ids_capped = 0;
+    t->namespaces_capped = 0;
+}
+
 int mds_images_capture(mds_image_table *t)
 {
     if (!t || !t->images)
         return MAYDAY_EINVAL;
-    t->count = 0;
-    t->pool_used = 0;
+    table_reset(t);
     t->inconsistent = 0;
-    t->capped = 0;
     if (!mds_images_g.done)
         return MAYDAY_ENOTINSTALLED;
 
@@ -332,9 +419,7 @@ int mds_images_capture(mds_image_table *t)
             mds_sleep_ns(RETRY_SLEEP_NS);
             continue;
         }
-        t->count = 0;
-        t->pool_used = 0;
-        t->capped = 0;
+        table_reset(t);
         capture_once(t);
         if (mds_images_g.r_debug &&
             read_state(mds_images_g.r_debug, &after) < 0)
@@ -357,6 +442,8 @@ int mds_images_find(const mds_image_table *t, uintptr_t pc)
         const mds_image *img = &t->images[i];
         if (pc < img->start || pc >= img->end)
             continue;
+        if (img->nsegs < img->nsegs_total)
+            return (int)i; /* list cut: the span stands for the segments */
         for (uint32_t s = 0; s < img->nsegs; s++) {
             if (pc - img->segs[s].addr < img->segs[s].size)
                 return (int)i;
@@ -373,6 +460,11 @@ int mds_images_is_exec(const mds_image_table *t, uintptr_t pc)
         const mds_image *img = &t->images[i];
         if (pc < img->start || pc >= img->end)
             continue;
+        if (img->nsegs < img->nsegs_total) {
+            if (pc >= img->xstart && pc < img->xend)
+                return 1; /* list cut: the executable hull stands for it */
+            continue;
+        }
         for (uint32_t s = 0; s < img->nsegs; s++) {
             const mds_segment *sg = &img->segs[s];
             if ((sg->flags & PF_X) && pc - sg->addr < sg->size)

@@ -13,8 +13,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MDS_IMAGE_MAX_SEGS 8
+/* Limits (docs/fault-path.md, "Limits and what happens at them"):
+ * - MDS_IMAGE_MAX_SEGS: PT_LOAD segments stored per image; beyond it the
+ *   image keeps its first ones, is counted in segs_capped, and lookups use
+ *   its span (any pc inside it) and the hull of its executable segments.
+ * - MDS_IMAGE_MAX_PHNUM: program headers read per image; an image with
+ *   more is listed without segments and counted in phdrs_capped.
+ * - MDS_BUILD_ID_MAX: a longer build-id is not stored (counted in
+ *   build_ids_capped).
+ * The segments themselves live in the table's pool (segs/segs_cap): a
+ * full pool also counts the image in segs_capped. */
+#define MDS_IMAGE_MAX_SEGS 64
+#define MDS_IMAGE_MAX_PHNUM 1024
 #define MDS_BUILD_ID_MAX 64
+/* Segment pool entries per image on average that callers should provide
+ * (x86_64 executables and libraries have 4 or 5 PT_LOAD segments). */
+#define MDS_SEGS_PER_IMAGE 8
 
 typedef struct mds_segment {
     uintptr_t addr;       /* runtime address */
@@ -29,8 +43,10 @@ typedef struct mds_image {
     uintptr_t start, end;     /* span of the PT_LOAD segments */
     uintptr_t eh_frame_hdr;   /* runtime address of .eh_frame_hdr, or 0 */
     uintptr_t eh_frame_hdr_len;
-    uint32_t nsegs;
-    mds_segment segs[MDS_IMAGE_MAX_SEGS];
+    uint32_t nsegs;           /* entries in segs */
+    uint32_t nsegs_total;     /* PT_LOAD segments of the image */
+    mds_segment *segs;        /* in the table's segment pool */
+    uintptr_t xstart, xend;   /* hull of the executable segments */
     uint32_t build_id_len;    /* 0: none found */
     uint8_t build_id[MDS_BUILD_ID_MAX];
     uint8_t is_main, is_vdso;
@@ -43,8 +59,17 @@ typedef struct mds_image_table {
     char *pool;        /* caller storage for paths */
     size_t pool_cap;
     size_t pool_used;
+    mds_segment *segs; /* caller storage for segments, segs_cap entries */
+    size_t segs_cap;
+    size_t segs_used;
     int inconsistent;  /* r_state was not RT_CONSISTENT after retries */
-    int capped;        /* more images than cap */
+    int capped;        /* more images than cap (or than the link-map bound) */
+    /* Limits hit (see above), counted per image: */
+    uint32_t segs_capped;      /* segment list cut */
+    uint32_t paths_capped;     /* path cut or dropped (pool full) */
+    uint32_t phdrs_capped;     /* more program headers than the bound */
+    uint32_t build_ids_capped; /* build-id longer than MDS_BUILD_ID_MAX */
+    int namespaces_capped;     /* more dlmopen namespaces than the bound */
 } mds_image_table;
 
 /* Normal context, once at install: finds the live r_debug through the

@@ -17,8 +17,6 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
-#define MAX_PHNUM 64
-
 int md_images_init(void)
 {
     mds_images_env *g = &mds_images_g;
@@ -27,7 +25,7 @@ int md_images_init(void)
     g->exe_phdr = (uintptr_t)getauxval(AT_PHDR);
     g->exe_phnum = (size_t)getauxval(AT_PHNUM);
     g->vdso = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
-    if (g->exe_phdr == 0 || g->exe_phnum == 0 || g->exe_phnum > MAX_PHNUM)
+    if (g->exe_phdr == 0 || g->exe_phnum == 0 || g->exe_phnum > MDS_IMAGE_MAX_PHNUM)
         return MAYDAY_ENOTSUP;
 
     const ElfW(Phdr) *ph = (const ElfW(Phdr) *)g->exe_phdr;

@@ -5,6 +5,7 @@
 # or libunwind's address-space constructor.
 list(APPEND MDS_CRASH_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/images.c
+  ${CMAKE_CURRENT_LIST_DIR}/frames.c
   ${CMAKE_CURRENT_LIST_DIR}/memcache.c
   ${CMAKE_CURRENT_LIST_DIR}/unwind.c)
 list(APPEND MD_NORMAL_SOURCES

@@ -30,6 +30,7 @@
  */
 #include "crash/walk/unwind.h"
 #include "crash/core/sys.h"
+#include "crash/walk/frames.h"
 #include "crash/walk/memcache.h"
 #include "crash/walk/walk_internal.h"
 #include "mayday/mayday.h"
@@ -62,7 +63,7 @@ extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as,
                                               int need_unwind_info, void *arg);
 #endif
 
-#define MDS_WALK_HARD_CAP 4096
+#define MDS_WALK_HARD_CAP 4096 /* frames mds_walk stores at most */
 #define MDS_WALK_MAX_SPAN (64ull << 20)
 #define MDS_WALK_MAX_SWITCHES 2
 #define MDS_SCAN_WORDS_CTX 2048 /* words scanned above frame 0's sp */
@@ -522,28 +523,22 @@ static int step_scan(const mds_image_table *t, mds_memcache *mc,
 /*
  * The walk proper. use_lu: libunwind may be used (then w is owned by this
  * walk and w->images == t); mc: the line cache, or NULL for direct safe
- * reads; st: counters. A walk with use_lu == 0 touches nothing in w.
+ * reads; st: counters; out: where the frames go (it decides what is kept).
+ * A walk with use_lu == 0 touches nothing in w. Returns 0, or -1 if the
+ * walk stopped at MDS_WALK_MAX_STEPS with more frames to go.
  */
 static int walk(mds_walker *w, int use_lu, const mds_image_table *t,
                 mds_memcache *mc, mds_walk_stats *st, const mds_regs *regs,
-                mds_frame *frames, size_t max, int *capped)
+                mds_frame_sink *out)
 {
-    if (!(regs->valid & (1ull << MDS_REG_PC)) ||
-        !(regs->valid & (1ull << MDS_REG_SP)))
-        return MAYDAY_EINVAL;
-    if (max == 0)
-        return 0;
-    if (max > MDS_WALK_HARD_CAP)
-        max = MDS_WALK_HARD_CAP;
-
     frame_state cur = {regs->v[MDS_REG_PC], regs->v[MDS_REG_SP],
                        regs->v[MDS_REG_FP],
                        (regs->valid & (1ull << MDS_REG_FP)) != 0};
-    frames[0].pc = cur.pc;
-    frames[0].sp = cur.sp;
-    frames[0].image = mds_images_find(t, cur.pc);
-    frames[0].trust = MDS_TRUST_CONTEXT;
-    size_t n = 1;
+    mds_frame f0 = {cur.pc, cur.sp, mds_images_find(t, cur.pc),
+                    MDS_TRUST_CONTEXT};
+    if (!mds_sink_push(out, &f0))
+        return 0;
+    uint64_t n = 1;
     uintptr_t base = cur.sp;
     int switches = 0;
     int lu_ok = use_lu && cursor_init(w, &cur, cur.pc, regs) == 0;
@@ -565,7 +560,7 @@ static int walk(mds_walker *w, int use_lu, const mds_image_table *t,
                 break; /* CFI says this is the outermost frame */
             if (r > 0) {
                 if (switched && switches >= MDS_WALK_MAX_SWITCHES)
-                    break;
+                    return -1; /* a bound, not the stack's end */
                 trust = MDS_TRUST_CFI;
             }
         }
@@ -584,16 +579,13 @@ static int walk(mds_walker *w, int use_lu, const mds_image_table *t,
             break;
         }
         if (nx.sp - base > MDS_WALK_MAX_SPAN)
+            return -1; /* a bound, not the stack's end */
+        if (n >= MDS_WALK_MAX_STEPS)
+            return -1;
+        mds_frame fr = {nx.pc, nx.sp, mds_images_find(t, nx.pc - 1),
+                        (uint8_t)trust};
+        if (!mds_sink_push(out, &fr))
             break;
-        if (n >= max) {
-            if (capped)
-                *capped = 1;
-            break;
-        }
-        frames[n].pc = nx.pc;
-        frames[n].sp = nx.sp;
-        frames[n].image = mds_images_find(t, nx.pc - 1);
-        frames[n].trust = (uint8_t)trust;
         n++;
         switch (trust) {
         case MDS_TRUST_CFI:
@@ -613,16 +605,17 @@ static int walk(mds_walker *w, int use_lu, const mds_image_table *t,
             lu_ok = cursor_init(w, &nx, nx.pc - 1, NULL) == 0;
         cur = nx;
     }
-    return (int)n;
+    return 0;
 }
 
-int mds_walk(mds_walker *w, const mds_image_table *images, const mds_regs *regs,
-             mds_frame *frames, size_t max, int *capped)
+/* Owns the walker for one walk (or walks without it when it is busy) and
+ * runs walk() into out. Returns walk()'s result or a negative code. */
+static int walk_into(mds_walker *w, const mds_image_table *images,
+                     const mds_regs *regs, mds_frame_sink *out)
 {
-    if (!w || !images || !regs || !frames)
+    if (!(regs->valid & (1ull << MDS_REG_PC)) ||
+        !(regs->valid & (1ull << MDS_REG_SP)))
         return MAYDAY_EINVAL;
-    if (capped)
-        *capped = 0;
     int tid = (int)mds_gettid(), prev = 0;
     if (!__atomic_compare_exchange_n(&w->busy_tid, &prev, tid, 0,
                                      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
@@ -634,7 +627,7 @@ int mds_walk(mds_walker *w, const mds_image_table *images, const mds_regs *regs,
             w->lu_poisoned = 1;
         mds_walk_stats scratch;
         memset(&scratch, 0, sizeof(scratch));
-        return walk(w, 0, images, NULL, &scratch, regs, frames, max, capped);
+        return walk(w, 0, images, NULL, &scratch, regs, out) < 0 ? 1 : 0;
     }
     w->images = images;
     w->eh_img = -1;
@@ -649,13 +642,51 @@ int mds_walk(mds_walker *w, const mds_image_table *images, const mds_regs *regs,
         w->images_sig = sig;
     }
     int use_lu = w->as && !w->lu_poisoned;
-    int n = walk(w, use_lu, images, &w->cache, &w->stats, regs, frames, max,
-                 capped);
+    int r = walk(w, use_lu, images, &w->cache, &w->stats, regs, out);
     w->stats.walks++;
     w->stats.mem_fills = w->cache.fills;
     w->stats.mem_lookups = w->cache.lookups;
     __atomic_store_n(&w->busy_tid, 0, __ATOMIC_RELEASE);
-    return n;
+    return r < 0 ? 1 : 0;
+}
+
+int mds_walk(mds_walker *w, const mds_image_table *images, const mds_regs *regs,
+             mds_frame *frames, size_t max, int *capped)
+{
+    if (!w || !images || !regs || !frames)
+        return MAYDAY_EINVAL;
+    if (capped)
+        *capped = 0;
+    if (max == 0)
+        return 0;
+    mds_frame_sink out;
+    mds_sink_init(&out, frames, max > MDS_WALK_HARD_CAP ? MDS_WALK_HARD_CAP : max,
+                  0);
+    int r = walk_into(w, images, regs, &out);
+    if (r < 0)
+        return r;
+    if (capped && (out.full || r > 0))
+        *capped = 1;
+    return (int)mds_sink_finish(&out, NULL, NULL);
+}
+
+int mds_walk_ends(mds_walker *w, const mds_image_table *images,
+                  const mds_regs *regs, mds_frame *frames, size_t max,
+                  size_t outer, mds_walk_result *res)
+{
+    if (!w || !images || !regs || !frames || !res)
+        return MAYDAY_EINVAL;
+    memset(res, 0, sizeof(*res));
+    if (max == 0)
+        return 0;
+    mds_frame_sink out;
+    mds_sink_init(&out, frames, max, outer);
+    int r = walk_into(w, images, regs, &out);
+    if (r < 0)
+        return r;
+    res->stopped = r > 0 || out.full;
+    res->count = mds_sink_finish(&out, &res->omitted, &res->gap_at);
+    return (int)res->count;
 }
 
 void mds_walker_flush(mds_walker *w)

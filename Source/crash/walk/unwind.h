@@ -52,6 +52,30 @@ int mds_walk(mds_walker *w, const mds_image_table *images,
              const mds_regs *regs, mds_frame *frames, size_t max,
              int *capped);
 
+/* Frames one walk visits at most (mds_walk_ends): a deeper stack is cut
+ * there, with res->stopped set. Bounded in any case by the stack span
+ * (64 MiB above the first frame) and by sp rising at every frame. */
+#define MDS_WALK_MAX_STEPS (1u << 20)
+
+typedef struct mds_walk_result {
+    size_t count;     /* frames in frames[] */
+    uint64_t omitted; /* frames walked but not kept, between the innermost
+                       * and the outermost ones */
+    size_t gap_at;    /* index in frames[] of the first frame after the
+                       * omitted ones (== count when none) */
+    int stopped;      /* the walk ended at MDS_WALK_MAX_STEPS (or max with
+                       * outer == 0) before the stack's outermost frame */
+} mds_walk_result;
+
+/* Async-signal-safe. Like mds_walk, but a walk deeper than max frames
+ * goes on to the stack's end: the innermost max - outer frames and the
+ * outermost outer frames are kept, in order, and what lies between is
+ * counted (res->omitted, res->gap_at). Returns the frame count or a
+ * negative code. */
+int mds_walk_ends(mds_walker *w, const mds_image_table *images,
+                  const mds_regs *regs, mds_frame *frames, size_t max,
+                  size_t outer, mds_walk_result *res);
+
 /* Counters since md_walker_create (for tests and bench/). */
 typedef struct mds_walk_stats {
     uint64_t walks;

@@ -37,10 +37,12 @@ static void warm_up(mds_walker *w)
     t.images = mds_arena_alloc(&tmp, t.cap * sizeof(mds_image), 64);
     t.pool_cap = 32768;
     t.pool = mds_arena_alloc(&tmp, t.pool_cap, 8);
+    t.segs_cap = t.cap * MDS_SEGS_PER_IMAGE;
+    t.segs = mds_arena_alloc(&tmp, t.segs_cap * sizeof(mds_segment), 8);
     mds_frame *fr = mds_arena_alloc(&tmp, WARM_FRAMES * sizeof(mds_frame), 8);
     ucontext_t uc;
     memset(&uc, 0, sizeof uc); /* getcontext leaves some registers unset */
-    if (t.images && t.pool && fr && getcontext(&uc) == 0 &&
+    if (t.images && t.pool && t.segs && fr && getcontext(&uc) == 0 &&
         mds_images_capture(&t) == 0) {
         mds_regs regs;
         mds_regs_from_ucontext(&regs, &uc);

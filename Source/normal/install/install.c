@@ -81,9 +81,10 @@ static int make_dirs(const char *dir)
 static int work_init(mds_work *w)
 {
     size_t n_img = MDS_MAX_IMAGES * sizeof(mds_image);
+    size_t n_segs = MDS_MAX_IMAGES * MDS_SEGS_PER_IMAGE * sizeof(mds_segment);
     size_t n_frames = mds_g.cfg.max_frames * sizeof(mds_frame);
-    size_t total = n_img + MDS_IMAGE_POOL + n_frames + MDS_WRITE_BUF +
-                   MDS_PATH_MAX + 4 * 64;
+    size_t total = n_img + n_segs + MDS_IMAGE_POOL + n_frames + MDS_WRITE_BUF +
+                   MDS_PATH_MAX + 5 * 64;
     int r = mds_arena_map(&w->arena, total);
     if (r < 0)
         return MAYDAY_ENOMEM;
@@ -91,6 +92,8 @@ static int work_init(mds_work *w)
     w->images.cap = MDS_MAX_IMAGES;
     w->images.pool = mds_arena_alloc(&w->arena, MDS_IMAGE_POOL, 64);
     w->images.pool_cap = MDS_IMAGE_POOL;
+    w->images.segs = mds_arena_alloc(&w->arena, n_segs, 64);
+    w->images.segs_cap = MDS_MAX_IMAGES * MDS_SEGS_PER_IMAGE;
     w->frames = mds_arena_alloc(&w->arena, n_frames, 64);
     w->wbuf = mds_arena_alloc(&w->arena, MDS_WRITE_BUF, 64);
     w->scratch = mds_arena_alloc(&w->arena, MDS_PATH_MAX, 64);
