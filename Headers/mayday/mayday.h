@@ -181,7 +181,9 @@ typedef struct mayday_config {
     /* Total budget to suspend the other threads, in ms. 1..10000,
      * default 200. */
     uint32_t suspend_timeout_ms;
-    /* Frames walked per thread. 1..4096, default 512. */
+    /* Frames kept per thread. 1..4096, default 512. A deeper stack keeps
+     * its innermost and its outermost max_frames / 4 frames, and the
+     * report counts the ones between (docs/fault-path.md, limits). */
     uint32_t max_frames;
     /* Threads recorded in a report. 1..100000, default 4096. */
     uint32_t max_threads;
@@ -214,13 +216,15 @@ MAYDAY_EXPORT int mayday_uninstall(void);
 MAYDAY_EXPORT int mayday_thread_prepare(void);
 
 /* Sets (or, with value NULL, removes) an annotation copied into every report.
- * Keys up to 63 bytes, values up to 255 bytes (longer ones are cut), at most
- * 64 keys (MAYDAY_ETOOBIG beyond). Thread-safe; lock-free so that a crash in
- * the middle never deadlocks the reporter. */
+ * Keys up to 63 bytes, values up to 255 bytes (longer ones are cut, and
+ * the report says so), at most 64 keys (MAYDAY_ETOOBIG beyond).
+ * Thread-safe; lock-free so that a crash in the middle never deadlocks the
+ * reporter. */
 MAYDAY_EXPORT int mayday_annotate(const char *key, const char *value);
 
-/* Appends a message (up to 127 bytes) to a ring of the 32 most recent
- * breadcrumbs, with a timestamp. Thread-safe and async-signal-safe. */
+/* Appends a message (up to 127 bytes; longer ones are cut, and the report
+ * says so) to a ring of the 32 most recent breadcrumbs, with a timestamp.
+ * Thread-safe and async-signal-safe. */
 MAYDAY_EXPORT int mayday_breadcrumb(const char *message);
 
 /* Writes a report of the running process (all threads, no crash), marked

@@ -63,6 +63,7 @@ void mds_crumb_add(const char *msg)
     __atomic_store_n(&s->seq, 2 * (n / MDS_CRUMB_MAX) + 1, __ATOMIC_RELEASE);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     s->time_ns = (int64_t)mds_realtime_ns();
-    mds_strlcpy(s->msg, msg, MDS_CRUMB_MSG);
+    size_t len = mds_strlcpy(s->msg, msg, MDS_CRUMB_MSG);
+    s->cut = len >= MDS_CRUMB_MSG;
     __atomic_store_n(&s->seq, 2 * (n / MDS_CRUMB_MAX + 1), __ATOMIC_RELEASE);
 }

@@ -23,12 +23,14 @@ typedef struct mds_annot_slot {
     volatile uint32_t seq;
     char key[MDS_ANNOT_KEY]; /* "" = free */
     char val[MDS_ANNOT_VAL];
+    uint8_t cut;             /* val was cut to MDS_ANNOT_VAL - 1 bytes */
 } mds_annot_slot;
 
 typedef struct mds_crumb_slot {
     volatile uint32_t seq;
     int64_t time_ns;
     char msg[MDS_CRUMB_MSG];
+    uint8_t cut;             /* msg was cut to MDS_CRUMB_MSG - 1 bytes */
 } mds_crumb_slot;
 
 extern mds_annot_slot mds_annots[MDS_ANNOT_MAX];

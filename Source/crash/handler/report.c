@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "crash/core/fmt.h"
 #include "crash/core/sys.h"
 #include "crash/handler/fields.h"
 #include "crash/handler/marker.h"
@@ -28,7 +29,7 @@
 #include "crash/handler/report_put.h"
 #include "crash/core/poison.h"
 
-#define RESERVE 64 /* bytes kept for the completeness fields */
+#define RESERVE 256 /* bytes kept for the completeness and limit fields */
 
 static void phase(mds_work *w, uint32_t ph)
 {
@@ -69,8 +70,11 @@ static int write_report(mds_work *w, mds_request *req, int flags, uint32_t seq)
     mds_put_app(&c);
     if (!req->live)
         mds_put_signal(&c, has_abort);
-    if (has_abort && mds_read_abort_msg(msg, MDS_PATH_MAX) > 0)
+    if (has_abort && mds_read_abort_msg(msg, MDS_PATH_MAX) > 0) {
         mds_pb_string(pb, F_REPORT_ABORT_MESSAGE, msg);
+        if (mds_strlen(msg) + 1 >= MDS_PATH_MAX)
+            c.lim.bits |= MDS_LIMIT_ABORT_MESSAGE;
+    }
     mds_put_register_names(&c);
     /* Index 0 only if the thread made it into the report (size cap). */
     if (mds_put_thread(&c, req->tid, !req->live,

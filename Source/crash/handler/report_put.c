@@ -23,6 +23,8 @@
 #include "crash/handler/report.h"
 #include "crash/core/poison.h"
 
+_Static_assert(MDS_ARGV_MAX <= MDS_PATH_MAX, "argv is read into scratch");
+
 static void put_regs(mds_pb *pb, const mds_regs *r)
 {
     if (r->valid != (1ull << MDS_NREGS) - 1)
@@ -51,9 +53,10 @@ int mds_put_thread(mds_rctx *c, uint32_t tid, int crashed, int state,
         mds_pb_uint64(pb, F_THREAD_STOP_FAILURE, why);
     put_regs(pb, regs);
     if (regs->valid & (1ull << MDS_REG_PC)) {
-        int capped = 0;
-        int n = mds_walk(c->w->walker, &c->w->images, regs, c->w->frames,
-                         mds_g.cfg.max_frames, &capped);
+        mds_walk_result wr;
+        int n = mds_walk_ends(c->w->walker, &c->w->images, regs, c->w->frames,
+                              mds_g.cfg.max_frames,
+                              mds_outer_frames(mds_g.cfg.max_frames), &wr);
         for (int i = 0; i < n; i++) {
             const mds_frame *f = &c->w->frames[i];
             if (mds_pb_begin(pb, F_THREAD_FRAMES) == 0) {
@@ -65,7 +68,12 @@ int mds_put_thread(mds_rctx *c, uint32_t tid, int crashed, int state,
             }
             mds_pb_end(pb);
         }
-        if (capped) {
+        if (n > 0 && wr.omitted) {
+            mds_pb_uint64(pb, F_THREAD_FRAMES_OMITTED, wr.omitted);
+            mds_pb_uint64(pb, F_THREAD_FRAMES_OMITTED_AT, wr.gap_at);
+            c->frames_capped = 1;
+        }
+        if (n > 0 && wr.stopped) {
             mds_pb_bool(pb, F_THREAD_FRAMES_CAPPED, 1);
             c->frames_capped = 1;
         }
@@ -207,7 +215,7 @@ void mds_put_process(mds_rctx *c)
         }
         mds_pb_string(pb, F_PROCESS_PATH, mds_g.info.exe_path);
         self_task_path(path, sizeof path, "cmdline");
-        long n = mds_proc_read(path, buf, MDS_PATH_MAX);
+        long n = mds_proc_read_cut(path, buf, MDS_ARGV_MAX, &c->lim.argv_cut);
         for (long i = 0; i < n;) {
             size_t k = mds_strlen(buf + i);
             mds_pb_bytes(pb, F_PROCESS_ARGV, buf + i, k);
@@ -218,7 +226,11 @@ void mds_put_process(mds_rctx *c)
         mds_pb_uint64(pb, F_PROCESS_EUID, (uint64_t)mds_geteuid());
         mds_pb_uint64(pb, F_PROCESS_GID, (uint64_t)mds_getgid());
         self_task_path(path, sizeof path, "cwd");
-        n = mds_proc_readlink(path, buf, MDS_PATH_MAX - 1);
+        n = mds_proc_readlink(path, buf, MDS_PATH_MAX);
+        if (n >= MDS_PATH_MAX) {
+            c->lim.bits |= MDS_LIMIT_CWD;
+            n = MDS_PATH_MAX - 1;
+        }
         if (n > 0) {
             buf[n] = 0;
             mds_pb_string(pb, F_PROCESS_CWD, buf);
@@ -365,4 +377,5 @@ void mds_put_flags(mds_rctx *c, int flags)
         mds_pb_bool(pb, F_REPORT_FRAMES_CAPPED, 1);
     if (c->fsize_limit)
         mds_pb_uint64(pb, F_REPORT_RLIMIT_FSIZE, c->fsize_limit);
+    mds_put_limits(pb, &c->w->images, &c->lim);
 }

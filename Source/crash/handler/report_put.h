@@ -9,6 +9,7 @@
 #define MDS_REPORT_PUT_H
 
 #include "crash/core/pbenc.h"
+#include "crash/handler/limits.h"
 #include "crash/handler/state.h"
 
 typedef struct mds_rctx {
@@ -18,6 +19,7 @@ typedef struct mds_rctx {
     int frames_capped;
     long tracer;          /* TracerPid at crash time, -1 unknown */
     uint64_t fsize_limit; /* RLIMIT_FSIZE when it capped the report, or 0 */
+    mds_limits lim;       /* limits hit (issue 10), see limits.h */
 } mds_rctx;
 
 void mds_put_header(mds_rctx *c, const uint8_t uuid[16], uint64_t now_rt);

@@ -25,7 +25,7 @@ static void slot_write(mds_annot_slot *s, const char *key, const char *val)
     __atomic_fetch_add(&s->seq, 1, __ATOMIC_ACQ_REL); /* odd: writing */
     __atomic_thread_fence(__ATOMIC_RELEASE);
     mds_strlcpy(s->key, key, MDS_ANNOT_KEY);
-    mds_strlcpy(s->val, val, MDS_ANNOT_VAL);
+    s->cut = mds_strlcpy(s->val, val, MDS_ANNOT_VAL) >= MDS_ANNOT_VAL;
     __atomic_fetch_add(&s->seq, 1, __ATOMIC_ACQ_REL); /* even: stable */
 }
 

@@ -110,6 +110,13 @@ int md_incomplete_reasons(const Mayday__Report *r, char *buf, size_t n)
     REASON(r->recursive_crash, "recursive_crash");
     REASON(r->frames_capped, "frames_capped");
     REASON(r->handoff_timed_out, "handoff_timed_out");
+    /* issue 10: limits hit */
+    REASON(r->images_capped, "images_capped");
+    REASON(r->segments_capped, "segments_capped");
+    REASON(r->image_paths_capped, "image_paths_capped");
+    REASON(r->argv_truncated, "argv_truncated");
+    REASON(r->crashed_threads_dropped, "crashed_threads_dropped");
+    REASON(r->n_limits_hit, "limits_hit");
 #undef REASON
     return k;
 }

@@ -39,17 +39,37 @@ static void emit_report(md_jw *j, const mayday_report *rep)
     const char *names[] = {"truncated",        "threads_not_suspended",
                            "threads_capped",   "images_inconsistent",
                            "recursive_crash",  "frames_capped",
-                           "handoff_timed_out"};
+                           "handoff_timed_out",
+                           /* issue 10 */
+                           "images_capped", "segments_capped",
+                           "image_paths_capped", "argv_truncated",
+                           "crashed_threads_dropped", "limits_hit"};
     int set[] = {r->truncated,        r->threads_not_suspended != 0,
                  r->threads_capped,   r->images_inconsistent,
                  r->recursive_crash,  r->frames_capped,
-                 r->handoff_timed_out};
+                 r->handoff_timed_out,
+                 r->images_capped, r->segments_capped != 0,
+                 r->image_paths_capped != 0, r->argv_truncated,
+                 r->crashed_threads_dropped != 0, r->n_limits_hit != 0};
     for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
         if (set[i])
             md_jw_str(j, NULL, names[i]);
     md_jw_end(j);
     md_jw_u64(j, "threads_not_suspended", r->has_threads_not_suspended,
               r->threads_not_suspended);
+    /* issue 10: limits hit */
+    md_jw_obj(j, "limits");
+    md_jw_bool(j, "images_capped", r->images_capped);
+    md_jw_u64(j, "segments_capped", 1, r->segments_capped);
+    md_jw_u64(j, "image_paths_capped", 1, r->image_paths_capped);
+    md_jw_bool(j, "argv_truncated", r->argv_truncated);
+    md_jw_u64(j, "crashed_threads_dropped", 1, r->crashed_threads_dropped);
+    md_jw_u64(j, "breadcrumbs_dropped", 1, r->breadcrumbs_dropped);
+    md_jw_arr(j, "other");
+    for (size_t i = 0; i < r->n_limits_hit; i++)
+        md_jw_str(j, NULL, r->limits_hit[i]);
+    md_jw_end(j);
+    md_jw_end(j);
     md_jw_end(j);
 }
 
@@ -176,6 +196,9 @@ static void emit_threads(md_jw *j, const mayday_report *rep,
                   t->has_stop_failure ? md_stop_failure_name(t->stop_failure)
                                       : NULL);
         md_jw_bool(j, "frames_capped", t->frames_capped);
+        md_jw_u64(j, "frames_omitted", 1, t->frames_omitted);
+        md_jw_u64(j, "frames_omitted_at", t->has_frames_omitted_at,
+                  t->frames_omitted_at);
         md_jw_obj(j, "registers");
         for (size_t i = 0; i < t->n_registers; i++) {
             const char *nm = r->register_names[i];

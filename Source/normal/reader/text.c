@@ -47,6 +47,38 @@ static const char *base_name(const char *path)
     return s && s[1] ? s + 1 : path;
 }
 
+/* issue 10: every limit the report hit, with what it means. */
+static void print_limits(FILE *f, const Mayday__Report *r)
+{
+    int k = 0;
+#define LIM(cond, ...)                                                         \
+    do {                                                                       \
+        if (cond) {                                                            \
+            fprintf(f, k++ ? ", " : LABEL, "Limits hit:");                     \
+            fprintf(f, __VA_ARGS__);                                           \
+        }                                                                      \
+    } while (0)
+    LIM(r->images_capped, "images (%zu listed, more were loaded)",
+        r->n_images);
+    LIM(r->segments_capped, "segments of %" PRIu32 " image(s)",
+        r->segments_capped);
+    LIM(r->image_paths_capped, "paths of %" PRIu32 " image(s)",
+        r->image_paths_capped);
+    LIM(r->argv_truncated, "argv (cut at 4096 bytes)");
+    LIM(r->crashed_threads_dropped,
+        "%" PRIu32 " crashed thread(s) without a waiting slot",
+        r->crashed_threads_dropped);
+    LIM(r->breadcrumbs_dropped, "%" PRIu32 " older breadcrumb(s) dropped",
+        r->breadcrumbs_dropped);
+    for (size_t i = 0; i < r->n_limits_hit; i++) {
+        LIM(1, "%s", "");
+        tstr(f, r->limits_hit[i]);
+    }
+#undef LIM
+    if (k)
+        fputc('\n', f);
+}
+
 static void print_header(FILE *f, const mayday_report *rep)
 {
     const Mayday__Report *r = rep->pb;
@@ -131,6 +163,7 @@ static void print_header(FILE *f, const mayday_report *rep)
     int n = md_incomplete_reasons(r, b, sizeof(b));
     fprintf(f, LABEL "%s%s%s\n", "Complete:", n ? "no (" : "yes", n ? b : "",
             n ? ")" : "");
+    print_limits(f, r);
     if (h && h->live) {
         fprintf(f, LABEL, "Live report:");
         tstr(f, h->reason ? h->reason : "");
@@ -199,8 +232,12 @@ static void print_frame(md_text *x, const Mayday__Thread *t, size_t fi)
         trust = "from sp";
     else if (fr->has_trust && fr->trust == MAYDAY__TRUST__TRUST_FRAME_POINTER)
         trust = "fp";
+    /* Frames after an omitted stretch keep their depth in the stack. */
+    size_t depth = fi;
+    if (t->frames_omitted && fi >= t->frames_omitted_at)
+        depth += t->frames_omitted;
     for (int k = 0; k < (ns ? ns : 1); k++) {
-        fprintf(f, "#%02zu 0x%016" PRIx64 " ", fi, fr->pc);
+        fprintf(f, "#%02zu 0x%016" PRIx64 " ", depth, fr->pc);
         /* Pad by display columns: count only UTF-8 lead bytes. */
         tstr(f, iname);
         int w = 0;
@@ -256,8 +293,12 @@ static void print_thread(md_text *x, size_t ti, int with_regs)
         tstr(f, t->note);
         fputc('\n', f);
     }
-    for (size_t fi = 0; fi < t->n_frames; fi++)
+    for (size_t fi = 0; fi < t->n_frames; fi++) {
+        if (t->frames_omitted && fi == t->frames_omitted_at)
+            fprintf(f, "    ... %" PRIu32 " frames omitted ...\n",
+                    t->frames_omitted);
         print_frame(x, t, fi);
+    }
     if (t->frames_capped)
         fputs("    ... (frame limit reached)\n", f);
     if (!with_regs || t->n_registers == 0)
