@@ -292,6 +292,7 @@ int mayday_install(const mayday_config *user_cfg)
         goto fail;
     /* Warm the image reader once so the crash path finds nothing lazy. */
     mds_images_capture(&mds_g.work_exc.images);
+    md_prebind(); /* and no PLT slot it goes through is bound lazily */
     detect_yama();
     md_sigmask_warm();
     pthread_once(&atfork_once, atfork_register);

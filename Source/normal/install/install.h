@@ -30,5 +30,8 @@ typedef struct md_prepare_stats {
     unsigned done, skipped, failed;
 } md_prepare_stats;
 extern md_prepare_stats md_prepare_last; /* of the last install (tests) */
+/* Binds every PLT slot the crash path can go through (prebind.c).
+ * Returns the number of slots it bound. */
+int md_prebind(void);
 
 #endif
