@@ -38,7 +38,7 @@
 typedef struct obj {
     uintptr_t base;
     const char *name;
-    const ElfW(Phdr) *phdr;
+    const ElfW(Phdr) * phdr;
     int phnum;
 } obj;
 
@@ -49,8 +49,8 @@ static int collect(struct dl_phdr_info *i, size_t size, void *data)
 {
     (void)size, (void)data;
     if (nobjs < 512)
-        objs[nobjs++] = (obj){i->dlpi_addr, i->dlpi_name, i->dlpi_phdr,
-                              i->dlpi_phnum};
+        objs[nobjs++] =
+            (obj){i->dlpi_addr, i->dlpi_name, i->dlpi_phdr, i->dlpi_phnum};
     return 0;
 }
 
@@ -128,8 +128,7 @@ static void install(const char *dir)
     cfg.report_dir = dir;
     int r = mayday_install(&cfg);
     if (r < 0) {
-        fprintf(stderr, "bind_child: mayday_install: %s\n",
-                mayday_strerror(r));
+        fprintf(stderr, "bind_child: mayday_install: %s\n", mayday_strerror(r));
         exit(91);
     }
 }

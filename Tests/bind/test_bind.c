@@ -147,11 +147,12 @@ static void check_slots(const char *child)
     int n, nu, n2, nu2;
     int diff = compare(&ref, &got, exe, 1, &n, &nu);
     int lazy_diff = compare(&ref, &lazy, exe, 0, &n2, &nu2);
-    fprintf(stderr, "%s: %d slots checked (%d in libunwind); after install "
+    fprintf(stderr,
+            "%s: %d slots checked (%d in libunwind); after install "
             "%d differ from LD_BIND_NOW, without install %d\n",
             exe, n, nu, diff, lazy_diff);
-    assert_true(nu > 0);           /* libunwind's slots were seen */
-    assert_true(lazy_diff > 0);    /* the comparison can fail */
+    assert_true(nu > 0);        /* libunwind's slots were seen */
+    assert_true(lazy_diff > 0); /* the comparison can fail */
     assert_int_equal(diff, 0);
     slots_free(&ref);
     slots_free(&got);

@@ -31,7 +31,7 @@
 
 #define TIMEOUT_MS 60000
 #define N_LIBS 2000
-#define CALL_LIB 700 /* its segments are past the pool, its path is not */
+#define CALL_LIB 700   /* its segments are past the pool, its path is not */
 #define MAX_FRAMES 512 /* mayday_config default */
 #define OUTER (MAX_FRAMES / 4)
 
@@ -65,11 +65,10 @@ static void run_child(run *x, const char *const *args)
         snprintf(cmd, sizeof cmd, "cat '%s' >&2", x->log);
         if (system(cmd) != 0)
             fprintf(stderr, "(no log)\n");
-        fail_msg("%s %s: hung=%d status 0x%x, expected SIGSEGV", child,
-                 args[0], hung, st);
+        fail_msg("%s %s: hung=%d status 0x%x, expected SIGSEGV", child, args[0],
+                 hung, st);
     }
-    assert_int_equal(mdt_count_reports(x->dir, x->report, sizeof x->report),
-                     1);
+    assert_int_equal(mdt_count_reports(x->dir, x->report, sizeof x->report), 1);
     x->r = mdt_load_report(x->report);
     assert_non_null(x->r);
 }
@@ -248,8 +247,9 @@ static void test_deep_overflow(void **state)
         uint64_t rec = (uint64_t)mdt_frames_in(t, rlo, rhi) + t->frames_omitted;
         if (rec != (uint64_t)depth + 1 && rec != (uint64_t)depth + 2)
             fail_msg("recursion frames %llu (%u kept + %u omitted), depth "
-                     "reached %ld", (unsigned long long)rec,
-                     mdt_frames_in(t, rlo, rhi), t->frames_omitted, depth);
+                     "reached %ld",
+                     (unsigned long long)rec, mdt_frames_in(t, rlo, rhi),
+                     t->frames_omitted, depth);
         /* The stack is walked in order across the gap. */
         for (size_t k = 1; k < t->n_frames; k++)
             assert_true(t->frames[k]->sp > t->frames[k - 1]->sp);
@@ -577,7 +577,8 @@ static void test_waiting_slots(void **state)
         assert_true(too <= 16);
         if (r->crashed_threads_dropped == 0)
             fail_msg("64 threads crashed, %zu listed as crashed too, none "
-                     "counted as dropped", too);
+                     "counted as dropped",
+                     too);
         if (i == 0) {
             char *text = cli(x.report, 0);
             if (text) {

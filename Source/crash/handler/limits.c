@@ -79,7 +79,8 @@ void mds_put_limits(mds_pb *pb, const mds_image_table *t, const mds_limits *l)
         mds_pb_uint64(pb, F_REPORT_IMAGE_PATHS_CAPPED, t->paths_capped);
     if (l->argv_cut)
         mds_pb_bool(pb, F_REPORT_ARGV_TRUNCATED, 1);
-    uint32_t dropped = __atomic_load_n(&mds_g.waiting_dropped, __ATOMIC_ACQUIRE);
+    uint32_t dropped =
+        __atomic_load_n(&mds_g.waiting_dropped, __ATOMIC_ACQUIRE);
     if (dropped)
         mds_pb_uint64(pb, F_REPORT_CRASHED_THREADS_DROPPED, dropped);
     uint32_t head = __atomic_load_n(&mds_crumb_head, __ATOMIC_ACQUIRE);
