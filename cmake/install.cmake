@@ -27,6 +27,9 @@ set(MAYDAY_PC_DEPS UNWIND=libunwind-generic PROTOBUFC=libprotobuf-c)
 set_target_properties(mayday_shared PROPERTIES EXPORT_NAME mayday)
 set_target_properties(mayday_static PROPERTIES EXPORT_NAME mayday_static)
 
+# The link flags a static link needs (docs/linking.md).
+include(${CMAKE_CURRENT_LIST_DIR}/static-link.cmake)
+
 # Rewrite each PkgConfig::X of mayday_static's link interface into
 # "PkgConfig::X in the build tree, mayday::_dep_x once installed".
 get_target_property(_md_iface mayday_static INTERFACE_LINK_LIBRARIES)
@@ -60,7 +63,7 @@ endif()
 set(MAYDAY_CONFIG_PC_DEPS "${_md_dep_lines}")
 string(REPLACE ";" " " MAYDAY_PC_REQUIRES_PRIVATE "${_md_pc_requires}")
 # Non-pkg-config system libraries for static links.
-set(MAYDAY_PC_LIBS_PRIVATE "-lpthread")
+set(MAYDAY_PC_LIBS_PRIVATE "${MAYDAY_PC_STATIC_LINK} -lpthread")
 foreach(_l IN LISTS CMAKE_DL_LIBS)
   string(APPEND MAYDAY_PC_LIBS_PRIVATE " -l${_l}")
 endforeach()

@@ -7,7 +7,15 @@
 #   3. pkg-config mayday-static        libmayday.a by path: no libmayday.so
 #   4. find_package, mayday::mayday    dynamic: libmayday.so.0 from the prefix
 #   5. find_package, mayday_static     no libmayday.so
-# Also checks the installed layout (header, soname symlinks).
+# Also checks the installed layout (header, soname symlinks). Then (issue
+# 10) consumer/crash_app.c, built against the installed tree in every
+# supported link mode, must crash into a complete report, checked by
+# check_report.py with the installed CLI, nm and readelf ($MAYDAY_REPEAT
+# runs per mode and kind of crash, default 10):
+#   pkg-config mayday (shared), mayday-static (dynamic glibc),
+#   mayday-static --static with -static (static glibc), find_package
+#   shared / static / static with MAYDAY_STATIC_DEPS and -static;
+#   and a -static-pie link must be refused with mayday's message.
 #
 # Context: a CTest test (Tests/install/CMakeLists.txt), normal context.
 # Usage: test_install.sh BUILD_DIR SOURCE_DIR VERSION LIBDIR CC GENERATOR
@@ -183,6 +191,116 @@ if run consumer_configure.log cmake -S "$src/Tests/install/consumer" \
     check_static find_package-static "$cdir/app_static"
 else
     fail "find_package consumer: configure/build failed"
+fi
+
+# ------------------------------------------- crash reports, per link mode
+cli=$prefix/bin/mayday
+crash_src=$src/Tests/install/consumer/crash_app.c
+checker=$src/Tests/install/check_report.py
+runs=${MAYDAY_REPEAT:-10}
+
+# check_crashes NAME BINARY [env...]: every run of BINARY dies of its
+# signal and leaves one report; check_report.py accepts them all.
+check_crashes() {
+    local name=$1 bin=$2 mode i d st want
+    shift 2
+    for mode in segv assert; do
+        want=139
+        [[ $mode == assert ]] && want=134
+        local all=() dirs=()
+        for ((i = 0; i < runs; i++)); do
+            d=$(mktemp -d "$tmp/crash.XXXXXX")
+            dirs+=("$d")
+            st=0
+            env "$@" "$bin" "$d" "$mode" >"$d.log" 2>&1 || st=$?
+            local reports=("$d"/*.mayday)
+            if [[ $st != "$want" ]]; then
+                fail "$name $mode: exit status $st, expected $want"
+                sed 's/^/    /' "$d.log"
+                return
+            elif [[ ${#reports[@]} != 1 || ! -f ${reports[0]} ]]; then
+                fail "$name $mode: ${#reports[@]} report(s) in $d"
+                return
+            fi
+            all+=("${reports[0]}")
+        done
+        if ! python3 "$checker" "$cli" "$bin" "$mode" "${all[@]}"; then
+            fail "$name $mode: report check failed"
+            return
+        fi
+        for d in "${dirs[@]}"; do rm -rf "$d" "$d.log"; done
+    done
+    echo "ok   $name: $runs crashes per kind (segv, assert), reports complete"
+}
+
+# check_no_interp NAME BINARY: a fully static executable.
+check_no_interp() {
+    if readelf -lW "$2" | grep -q -e INTERP -e DYNAMIC; then
+        fail "$1: not fully static (has INTERP or DYNAMIC)"
+    fi
+}
+
+if [[ ! -x $cli ]] || ! command -v python3 >/dev/null; then
+    echo "SKIP: crash reports per link mode (no installed CLI or python3)"
+else
+    base_flags=(-O1 -g -pthread)
+    if run crash_shared.log "$cc" "${base_flags[@]}" -o "$tmp/crash_shared" \
+        "$crash_src" $(pkg-config --cflags --libs mayday); then
+        check_crashes crash-pkg-config-shared "$tmp/crash_shared" \
+            LD_LIBRARY_PATH="$lib"
+    else
+        fail "crash-pkg-config-shared: build failed"
+    fi
+    if run crash_static.log "$cc" "${base_flags[@]}" -o "$tmp/crash_static" \
+        "$crash_src" $(pkg-config --cflags --libs mayday-static); then
+        check_static crash-pkg-config-static "$tmp/crash_static"
+        check_crashes crash-pkg-config-static "$tmp/crash_static"
+    else
+        fail "crash-pkg-config-static: build failed"
+    fi
+    # The output of pkg-config --static links as is, with -static.
+    if run crash_full.log "$cc" "${base_flags[@]}" -static \
+        -o "$tmp/crash_full" "$crash_src" \
+        $(pkg-config --cflags --static --libs mayday-static); then
+        if grep -q -i warning "$tmp/crash_full.log"; then
+            fail "crash-pkg-config-static-glibc: link warnings:"
+            sed 's/^/    /' "$tmp/crash_full.log"
+        fi
+        check_no_interp crash-pkg-config-static-glibc "$tmp/crash_full"
+        check_crashes crash-pkg-config-static-glibc "$tmp/crash_full"
+    else
+        fail "crash-pkg-config-static-glibc: build failed"
+    fi
+    # static-pie: refused at link time, with mayday's message.
+    if "$cc" "${base_flags[@]}" -static-pie -o "$tmp/crash_spie" \
+        "$crash_src" $(pkg-config --cflags --static --libs mayday-static) \
+        >"$tmp/crash_spie.log" 2>&1; then
+        fail "static-pie: the link succeeded (libunwind-generic.a PIC now?"\
+" then support it: docs/linking.md)"
+    elif ! grep -q "mayday: static-pie is not supported" "$tmp/crash_spie.log"; then
+        fail "static-pie: refused without mayday's message:"
+        sed 's/^/    /' "$tmp/crash_spie.log"
+    else
+        echo "ok   static-pie: refused at link time with mayday's message"
+    fi
+    if [[ -x $cdir/crash_app_shared && -x $cdir/crash_app_static ]]; then
+        check_crashes crash-find_package-shared "$cdir/crash_app_shared"
+        check_crashes crash-find_package-static "$cdir/crash_app_static"
+    else
+        fail "find_package crash_app_shared/static not built"
+    fi
+    fdir=$tmp/consumer_full
+    if run consumer_full_configure.log cmake -S "$src/Tests/install/consumer" \
+        -B "$fdir" -G "$generator" -DCMAKE_C_COMPILER="$cc" \
+        -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAYDAY_STATIC_DEPS=ON \
+        -DCONSUMER_FULLY_STATIC=ON &&
+        run consumer_full_build.log cmake --build "$fdir"; then
+        check_no_interp crash-find_package-static-glibc "$fdir/crash_app_full"
+        check_crashes crash-find_package-static-glibc "$fdir/crash_app_full"
+    else
+        fail "find_package static glibc consumer: configure/build failed"
+    fi
 fi
 
 if ((fails > 0)); then

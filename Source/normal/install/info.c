@@ -96,6 +96,8 @@ void md_collect_static_info(void)
      * and abort-with-message; looked up here because dlsym is not
      * async-signal-safe. */
     si->abort_msg_addr = (uintptr_t)dlsym(RTLD_DEFAULT, "__abort_msg");
+    if (!si->abort_msg_addr) /* a static executable: its own .symtab */
+        si->abort_msg_addr = md_exe_symbol("__abort_msg");
 }
 
 struct entry {

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 
 /* The real pthread_create, bypassing our interposer. */
 int md_real_pthread_create(pthread_t *t, const pthread_attr_t *a,
@@ -30,6 +31,9 @@ typedef struct md_prepare_stats {
     unsigned done, skipped, failed;
 } md_prepare_stats;
 extern md_prepare_stats md_prepare_last; /* of the last install (tests) */
+/* Address of a data symbol of the executable from its .symtab (for a
+ * static executable, where dlsym finds nothing), or 0 (exesym.c). */
+uintptr_t md_exe_symbol(const char *name);
 /* Binds every PLT slot the crash path can go through (prebind.c).
  * Returns the number of slots it bound. */
 int md_prebind(void);

@@ -55,7 +55,7 @@ static const char *const crash_imports[] = {
 typedef struct md_obj {
     uintptr_t base; /* l_addr */
     const char *name;
-    const ElfW(Phdr) *phdr;
+    const ElfW(Phdr) * phdr;
     size_t phnum;
 } md_obj;
 
@@ -114,12 +114,12 @@ static int slot_writable(const md_obj *b, uintptr_t a)
 }
 
 typedef struct md_dyn {
-    const ElfW(Rela) *jmprel;
+    const ElfW(Rela) * jmprel;
     size_t n_jmprel;
-    const ElfW(Sym) *symtab;
+    const ElfW(Sym) * symtab;
     const char *strtab;
-    const ElfW(Half) *versym;
-    const ElfW(Verneed) *verneed;
+    const ElfW(Half) * versym;
+    const ElfW(Verneed) * verneed;
     int now; /* DF_BIND_NOW / DF_1_NOW / DT_BIND_NOW */
 } md_dyn;
 
@@ -212,21 +212,26 @@ static void *lookup(const md_obj *b, const char *name, const char *ver)
     void *p = ver ? dlvsym(RTLD_DEFAULT, name, ver) : dlsym(RTLD_DEFAULT, name);
     if (p)
         return p;
-    /* Not in the global scope (an object dlopen'ed RTLD_LOCAL): its own
-     * dependencies, as ld.so searches them after the global scope. */
-    void *h = dlopen(b->name && b->name[0] ? b->name : NULL,
-                     RTLD_LAZY | RTLD_NOLOAD);
-    if (!h)
+    /* Not in our scope (an object dlopen'ed RTLD_LOCAL elsewhere): its own
+     * dependencies, as ld.so searches them after the global scope. glibc's
+     * link_map is the object's dlopen handle; dladdr1 gives it without
+     * dlopen (which a static link would warn about). */
+    struct link_map *lm = 0;
+    Dl_info di;
+    for (size_t k = 0; k < b->phnum && !lm; k++) {
+        if (b->phdr[k].p_type == PT_LOAD &&
+            !dladdr1((void *)(b->base + b->phdr[k].p_vaddr), &di, (void **)&lm,
+                     RTLD_DL_LINKMAP))
+            lm = 0;
+    }
+    if (!lm)
         return NULL;
-    p = ver ? dlvsym(h, name, ver) : dlsym(h, name);
-    dlclose(h);
-    return p;
+    return ver ? dlvsym(lm, name, ver) : dlsym(lm, name);
 }
 
 static int is_crash_import(const char *name)
 {
-    for (size_t i = 0; i < sizeof crash_imports / sizeof crash_imports[0];
-         i++)
+    for (size_t i = 0; i < sizeof crash_imports / sizeof crash_imports[0]; i++)
         if (!strcmp(crash_imports[i], name))
             return 1;
     return 0;

@@ -7,7 +7,8 @@ list(APPEND MD_NORMAL_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/prepare.c
   ${CMAKE_CURRENT_LIST_DIR}/sigmask.c
   ${CMAKE_CURRENT_LIST_DIR}/annotate.c
-  ${CMAKE_CURRENT_LIST_DIR}/prebind.c)
+  ${CMAKE_CURRENT_LIST_DIR}/prebind.c
+  ${CMAKE_CURRENT_LIST_DIR}/exesym.c)
 
 # prebind.c binds, at install, the PLT slots of the symbols the crash path
 # imports: their names are the nm allowlist's (one source of truth).

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "crash/handler/state.h"
 #include "crash/handler/altstack.h"
@@ -28,10 +29,38 @@ typedef int (*create_fn)(pthread_t *, const pthread_attr_t *,
                          void *(*)(void *), void *);
 static create_fn real_create;
 
+/* glibc's implementation behind pthread_create. In libc.a (a fully static
+ * link) it is a global, strong symbol of pthread_create.o, and
+ * pthread_create itself only a weak alias: ours wins the link and this
+ * name reaches the real one, provided the object is linked in: the static
+ * link flags (-Wl,-u,__pthread_create, from pkg-config and CMake;
+ * docs/linking.md) make sure. libc.so does not export it: there the weak
+ * reference stays 0 and dlsym(RTLD_NEXT) finds the real one. */
+extern int __pthread_create_2_1(pthread_t *, const pthread_attr_t *,
+                                void *(*)(void *), void *)
+    __attribute__((weak));
+
+/* A static link without glibc's pthread_create.o: every thread creation
+ * of the program fails. Say why, once, rather than fail silently. */
+static void no_real_create(void)
+{
+    static const char msg[] =
+        "mayday: pthread_create: glibc's implementation is not linked in; "
+        "a static link with libmayday.a needs "
+        "-Wl,-u,__pthread_create (pkg-config --static --libs "
+        "mayday-static gives it; see mayday's docs/linking.md)\n";
+    static volatile int said;
+    if (!__atomic_exchange_n(&said, 1, __ATOMIC_ACQ_REL) &&
+        write(2, msg, sizeof msg - 1) < 0)
+        return;
+}
+
 int md_real_pthread_create(pthread_t *t, const pthread_attr_t *a,
                            void *(*fn)(void *), void *arg)
 {
     create_fn f = __atomic_load_n(&real_create, __ATOMIC_ACQUIRE);
+    if (!f && __pthread_create_2_1)
+        f = __pthread_create_2_1;
     if (!f) {
         /* glibc 2.34 moved pthread_create into libc with a new version;
          * ask for the default one first. */
@@ -40,8 +69,10 @@ int md_real_pthread_create(pthread_t *t, const pthread_attr_t *a,
             f = (create_fn)dlvsym(RTLD_NEXT, "pthread_create", "GLIBC_2.34");
         if (!f)
             f = (create_fn)dlvsym(RTLD_NEXT, "pthread_create", "GLIBC_2.2.5");
-        if (!f)
+        if (!f) {
+            no_real_create();
             return EAGAIN;
+        }
         __atomic_store_n(&real_create, f, __ATOMIC_RELEASE);
     }
     return f(t, a, fn, arg);
