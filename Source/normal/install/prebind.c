@@ -23,8 +23,10 @@
  * How: for each R_*_JUMP_SLOT relocation whose slot still points into
  * its own object (the lazy stub, or a binding to itself), the symbol is
  * looked up as ld.so would for a lazy binding of an object in the global
- * scope: the global scope first (dlvsym(RTLD_DEFAULT) with the version
- * the object requires), then the object's own dependencies; the result
+ * scope: the first definition in the global scope that matches the
+ * version the object requires (an unversioned one, such as a sanitizer's
+ * interposed malloc, matches too), then the object's own dependencies;
+ * the result
  * (an IFUNC already resolved by dlsym) is stored into the slot with one
  * aligned word store. Slots in RELRO or read-only memory, unresolvable
  * symbols and objects already bound now are left alone. Tests:
@@ -131,7 +133,8 @@ static uintptr_t dptr(const md_obj *b, uintptr_t v)
     return (b->base && v < b->base) ? v + b->base : v;
 }
 
-static int read_dyn(const md_obj *b, md_dyn *d)
+/* The dynamic section's symbol, version and PLT tables of b. */
+static int read_dyn_syms(const md_obj *b, md_dyn *d)
 {
     memset(d, 0, sizeof(*d));
     const ElfW(Dyn) *dyn = 0;
@@ -177,10 +180,19 @@ static int read_dyn(const md_obj *b, md_dyn *d)
             break;
         }
     }
-    if (!d->jmprel || !d->symtab || !d->strtab || pltrel != DT_RELA)
+    if (!d->symtab || !d->strtab)
         return -1;
-    d->n_jmprel = relsz / sizeof(ElfW(Rela));
+    if (d->jmprel && pltrel == DT_RELA)
+        d->n_jmprel = relsz / sizeof(ElfW(Rela));
+    else
+        d->jmprel = 0;
     return 0;
+}
+
+/* read_dyn_syms, and the object has PLT relocations. */
+static int read_dyn(const md_obj *b, md_dyn *d)
+{
+    return read_dyn_syms(b, d) == 0 && d->jmprel ? 0 : -1;
 }
 
 /* The version the object requires for symbol index si, or NULL. */
@@ -207,9 +219,37 @@ static const char *needed_version(const md_dyn *d, size_t si)
     return NULL;
 }
 
-static void *lookup(const md_obj *b, const char *name, const char *ver)
+/* 1 if the definition at p (found by dlsym) is unversioned in its object:
+ * ld.so binds a versioned reference to such a definition when it comes
+ * first in the scope (an interposer such as ASan's malloc), while dlvsym
+ * skips it. */
+static int unversioned_def(const md_objs *o, void *p)
 {
-    void *p = ver ? dlvsym(RTLD_DEFAULT, name, ver) : dlsym(RTLD_DEFAULT, name);
+    Dl_info di;
+    const ElfW(Sym) *sym = 0;
+    if (!dladdr1(p, &di, (void **)&sym, RTLD_DL_SYMENT) || !sym)
+        return 0;
+    int oi = find_obj(o, (uintptr_t)p);
+    md_dyn d;
+    if (oi < 0 || read_dyn_syms(&o->v[oi], &d) < 0)
+        return 0;
+    if (!d.versym)
+        return 1;
+    size_t si = (size_t)(sym - d.symtab);
+    return (d.versym[si] & 0x7fff) <= 1;
+}
+
+static void *lookup(const md_objs *o, const md_obj *b, const char *name,
+                    const char *ver)
+{
+    void *p = dlsym(RTLD_DEFAULT, name);
+    if (ver) {
+        /* The first definition in scope order, unless it is of another
+         * version than the one required: then the required one. */
+        void *pv = dlvsym(RTLD_DEFAULT, name, ver);
+        if (pv && pv != p && !(p && unversioned_def(o, p)))
+            p = pv;
+    }
     if (p)
         return p;
     /* Not in our scope (an object dlopen'ed RTLD_LOCAL elsewhere): its own
@@ -276,7 +316,7 @@ static void bind_object(md_bind *x, int oi, int imports_only)
         if (!d.now && find_obj(&x->objs, cur) == oi &&
             slot_writable(b, (uintptr_t)slot)) {
             /* Lazy stub (or bound to itself): bind it as ld.so would. */
-            void *p = lookup(b, name, needed_version(&d, si));
+            void *p = lookup(&x->objs, b, name, needed_version(&d, si));
             if (p && (uintptr_t)p != cur) {
                 __atomic_store_n(slot, (uintptr_t)p, __ATOMIC_RELEASE);
                 x->bound++;
