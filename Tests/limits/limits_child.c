@@ -2,20 +2,20 @@
  * limits_child.c - the child program of Tests/limits: installs mayday,
  * pushes one of its limits past its bound, and crashes.
  *
- *   limits_child DIR deep                 100,000+ frame recursion until
- *                                         the stack overflows; the
- *                                         on_crash callback prints the
- *                                         depth reached ("depth=N")
- *   limits_child DIR images LIBDIR N K    dlopen LIBDIR/lib0.so .. N-1,
- *                                         crash through lib K's tiny_call
- *   limits_child DIR segs LIB             dlopen LIB (many PT_LOAD
- *                                         segments), crash through its
- *                                         segs_call
- *   limits_child DIR argv ARG...          crash (the test passes a long
- *                                         command line)
- *   limits_child DIR crumbs               40 breadcrumbs, a 200-byte one,
- *                                         a 300-byte annotation; crash
- *   limits_child DIR threads N            N threads crash at once
+ *   limits_child DIR limits-deep        a recursion of 100,000+ frames
+ *                                       until the stack overflows; the
+ *                                       on_crash callback prints the depth
+ *                                       reached ("depth=N")
+ *   limits_child DIR limits-images LIBDIR N K
+ *                                       dlopen LIBDIR/lib0.so .. N-1, crash
+ *                                       through lib K's tiny_call
+ *   limits_child DIR limits-segs LIB    dlopen LIB (many PT_LOAD segments),
+ *                                       crash through its segs_call
+ *   limits_child DIR limits-argv ARG... crash (the test passes a long
+ *                                       command line)
+ *   limits_child DIR limits-crumbs      40 breadcrumbs, a 200-byte one, a
+ *                                       300-byte annotation; crash
+ *   limits_child DIR limits-threads N   N threads crash at once
  *
  * Context: a test program (normal code that crashes on purpose).
  */
@@ -117,13 +117,13 @@ int main(int argc, char **argv)
         die("usage: limits_child DIR SCENARIO ...");
     setenv("LIMITS_DIR", argv[1], 1);
     const char *s = argv[2];
-    if (!strcmp(s, "deep")) {
+    if (!strcmp(s, "limits-deep")) {
         struct rlimit rl = {8u << 20, 8u << 20};
         if (setrlimit(RLIMIT_STACK, &rl) < 0)
             die("setrlimit");
         install(print_depth);
         limits_recurse(0);
-    } else if (!strcmp(s, "images") && argc == 6) {
+    } else if (!strcmp(s, "limits-images") && argc == 6) {
         int n = atoi(argv[4]), k = atoi(argv[5]);
         call_fn call = 0;
         char path[4096];
@@ -137,16 +137,16 @@ int main(int argc, char **argv)
             die("tiny_call not found");
         install(0);
         call(limits_crash);
-    } else if (!strcmp(s, "segs") && argc == 4) {
+    } else if (!strcmp(s, "limits-segs") && argc == 4) {
         call_fn call = lib_fn(argv[3], "segs_call");
         if (!call)
             die("segs_call not found");
         install(0);
         call(limits_crash);
-    } else if (!strcmp(s, "argv")) {
+    } else if (!strcmp(s, "limits-argv")) {
         install(0);
         limits_crash();
-    } else if (!strcmp(s, "crumbs")) {
+    } else if (!strcmp(s, "limits-crumbs")) {
         install(0);
         char msg[64], big[301];
         for (int i = 0; i < 40; i++) {
@@ -161,7 +161,7 @@ int main(int argc, char **argv)
         if (mayday_annotate("long", big) < 0)
             die("annotate");
         limits_crash();
-    } else if (!strcmp(s, "threads") && argc == 4) {
+    } else if (!strcmp(s, "limits-threads") && argc == 4) {
         int n = atoi(argv[3]);
         install(0);
         pthread_barrier_init(&g_barrier, 0, (unsigned)n);

@@ -218,7 +218,7 @@ static void test_deep_overflow(void **state)
     int runs = mdt_repeat(10);
     for (int i = 0; i < runs; i++) {
         run x;
-        const char *args[] = {"deep", 0};
+        const char *args[] = {"limits-deep", 0};
         run_child(&x, args);
         long depth = depth_from_log(x.log);
         assert_true(depth >= 100000);
@@ -349,7 +349,7 @@ static void test_many_images(void **state)
     int runs = mdt_repeat(10);
     for (int i = 0; i < runs; i++) {
         run x;
-        const char *args[] = {"images", g_libdir, n, k, 0};
+        const char *args[] = {"limits-images", g_libdir, n, k, 0};
         run_child(&x, args);
         const Mayday__Report *r = x.r;
         assert_true(r->images_capped);
@@ -421,7 +421,7 @@ static void test_many_segments(void **state)
     int runs = mdt_repeat(10);
     for (int i = 0; i < runs; i++) {
         run x;
-        const char *args[] = {"segs", LIB_SEGS, 0};
+        const char *args[] = {"limits-segs", LIB_SEGS, 0};
         run_child(&x, args);
         const Mayday__Report *r = x.r;
         assert_int_equal(r->segments_capped, 1);
@@ -469,7 +469,7 @@ static void test_argv(void **state)
     int runs = mdt_repeat(10);
     for (int i = 0; i < runs; i++) {
         run x;
-        const char *args[] = {"argv", a[0], a[1], a[2], a[3], a[4], 0};
+        const char *args[] = {"limits-argv", a[0], a[1], a[2], a[3], a[4], 0};
         run_child(&x, args);
         const Mayday__Process *p = x.r->process;
         assert_true(x.r->argv_truncated);
@@ -477,7 +477,7 @@ static void test_argv(void **state)
         assert_true(p->n_argv >= 4);
         assert_string_equal(p->argv[0], child);
         assert_string_equal(p->argv[1], x.dir);
-        assert_string_equal(p->argv[2], "argv");
+        assert_string_equal(p->argv[2], "limits-argv");
         size_t kept = 0;
         for (size_t k = 0; k < p->n_argv; k++)
             kept += strlen(p->argv[k]) + 1;
@@ -497,7 +497,7 @@ static void test_argv(void **state)
         }
         run_done(&x);
         /* The same with a short command line: no flag. */
-        const char *short_args[] = {"argv", "short", 0};
+        const char *short_args[] = {"limits-argv", "short", 0};
         run_child(&x, short_args);
         assert_false(x.r->argv_truncated);
         assert_int_equal(x.r->process->n_argv, 4);
@@ -521,7 +521,7 @@ static void test_crumbs(void **state)
     int runs = mdt_repeat(10);
     for (int i = 0; i < runs; i++) {
         run x;
-        const char *args[] = {"crumbs", 0};
+        const char *args[] = {"limits-crumbs", 0};
         run_child(&x, args);
         const Mayday__Report *r = x.r;
         /* 41 breadcrumbs, 32 kept. */
@@ -568,7 +568,7 @@ static void test_waiting_slots(void **state)
     int runs = mdt_repeat(10);
     for (int i = 0; i < runs; i++) {
         run x;
-        const char *args[] = {"threads", "64", 0};
+        const char *args[] = {"limits-threads", "64", 0};
         run_child(&x, args);
         const Mayday__Report *r = x.r;
         size_t too = 0;
