@@ -75,6 +75,16 @@ install(TARGETS mayday_shared mayday_static EXPORT mayday-targets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/Headers/mayday
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
+# issue 12: libmayday-cxx, the optional C++ part (when it was built):
+# mayday::mayday_cxx (libmayday-cxx.so), mayday::mayday_cxx_static.
+if(TARGET mayday_cxx_shared)
+  set_target_properties(mayday_cxx_shared PROPERTIES EXPORT_NAME mayday_cxx)
+  set_target_properties(mayday_cxx_static PROPERTIES
+    EXPORT_NAME mayday_cxx_static)
+  install(TARGETS mayday_cxx_shared mayday_cxx_static EXPORT mayday-targets
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+endif()
 install(EXPORT mayday-targets NAMESPACE mayday::
   FILE mayday-targets.cmake DESTINATION ${MAYDAY_INSTALL_CMAKEDIR})
 
@@ -99,7 +109,11 @@ foreach(_dir LIBDIR INCLUDEDIR)
   endif()
 endforeach()
 set(MAYDAY_PC_PREFIX "@MAYDAY_PC_PREFIX@") # kept for stage 2
-foreach(_pc mayday mayday-static)
+set(_md_pcs mayday mayday-static)
+if(TARGET mayday_cxx_shared)
+  list(APPEND _md_pcs mayday-cxx) # issue 12
+endif()
+foreach(_pc IN LISTS _md_pcs)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${_pc}.pc.in
     ${CMAKE_BINARY_DIR}/cmake/${_pc}.pc.stage @ONLY)
   install(CODE "set(MAYDAY_PC_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")

@@ -154,6 +154,39 @@ enum {
 typedef void (*mayday_crash_cb)(int signo, const char *report_path,
                                 void *user_data);
 
+/* --- issue 12: the hang watchdog's actions and events --- */
+typedef enum mayday_hang_action {
+    /* Write a report of the live process (marked as a hang, the silent
+     * thread first) and keep running; the thread's recovery is recorded
+     * (a breadcrumb and a MAYDAY_HANG_EVENT_RECOVERED event). */
+    MAYDAY_HANG_CONTINUE = 0,
+    /* Write the report, then end the process with mayday_config.hang_signal
+     * (sent to the silent thread, mayday's handler for it removed first so
+     * that no second report is written). */
+    MAYDAY_HANG_END = 1
+} mayday_hang_action;
+
+typedef enum mayday_hang_event_kind {
+    MAYDAY_HANG_EVENT_HANG = 1,      /* a deadline was missed (after the report) */
+    MAYDAY_HANG_EVENT_RECOVERED = 2  /* the silent thread beat again */
+} mayday_hang_event_kind;
+
+typedef struct mayday_hang_event {
+    uint32_t size;           /* sizeof(mayday_hang_event) as mayday has it */
+    uint32_t kind;           /* a mayday_hang_event_kind */
+    int watch;               /* the id mayday_heartbeat_start() returned */
+    const char *name;        /* its name */
+    uint32_t tid;            /* the watched thread */
+    uint64_t silent_ms;      /* silent so far (HANG) or in all (RECOVERED) */
+    const char *report_path; /* HANG: the report, NULL if none was written */
+} mayday_hang_event;
+
+/* Called on mayday's watchdog thread (normal context: it may use libc,
+ * but must not block for long: no other hang is noticed meanwhile). For
+ * MAYDAY_HANG_END it runs before the signal is sent. */
+typedef void (*mayday_hang_cb)(const mayday_hang_event *event,
+                               void *user_data);
+
 typedef struct mayday_config {
     /* sizeof(mayday_config) as the caller was compiled; set by
      * mayday_config_init(). Lets the struct grow without breaking ABI. */
@@ -190,6 +223,21 @@ typedef struct mayday_config {
     /* --- issue 9: thread control (0.2) --- */
     /* A mayday_stop_method. Default MAYDAY_STOP_AUTO. */
     uint32_t stop_method;
+    /* --- issue 12: fatal errors and hangs --- */
+    /* The signal mayday_fatal() ends the process with, after its report:
+     * one of the crash signals (SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+     * SIGTRAP, SIGSYS). 0 (the default) means SIGABRT. */
+    int32_t fatal_signal;
+    /* What the watchdog does when a watched thread misses its heartbeat
+     * deadline (mayday_heartbeat_start): a mayday_hang_action. Default
+     * MAYDAY_HANG_CONTINUE. */
+    uint32_t hang_action;
+    /* The signal MAYDAY_HANG_END ends the process with; any signal whose
+     * default action ends a process. 0 (the default) means SIGABRT. */
+    int32_t hang_signal;
+    /* Optional, see mayday_hang_cb. */
+    mayday_hang_cb on_hang;
+    void *on_hang_data;
 } mayday_config;
 
 /* Fills cfg with defaults (and cfg->size). Always call it first. */
@@ -230,6 +278,95 @@ MAYDAY_EXPORT int mayday_breadcrumb(const char *message);
 /* Writes a report of the running process (all threads, no crash), marked
  * live, with the given reason. Returns 0 and the process keeps running. */
 MAYDAY_EXPORT int mayday_write_live_report(const char *reason);
+
+/* ------------------------------ issue 12: failures that are not a signal */
+
+#if defined(__GNUC__)
+#define MAYDAY_NORETURN __attribute__((noreturn))
+#define MAYDAY_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define MAYDAY_NORETURN
+#define MAYDAY_PRINTF(f, a)
+#endif
+
+/*
+ * Ends the process because of an error the application declares: writes
+ * message (up to 1023 bytes) to stderr, then raises mayday_config.
+ * fatal_signal (SIGABRT by default) on the calling thread, so that the crash
+ * path writes a report with the message (Failure.kind FAILURE_FATAL) and
+ * this thread's stack, and the process then ends with that signal exactly
+ * as abort() would end it (a previous handler runs; if it returns, the
+ * default action is forced). Without mayday installed: the message, then
+ * the signal. Never returns. async-signal-safe.
+ */
+MAYDAY_EXPORT MAYDAY_NORETURN void mayday_fatal(const char *message);
+/* mayday_fatal() with a printf-style message, formatted here (normal
+ * context, before anything of the crash path runs) into a 1024-byte buffer
+ * on the caller's stack. */
+MAYDAY_EXPORT MAYDAY_NORETURN MAYDAY_PRINTF(1, 2) void
+mayday_fatalf(const char *format, ...);
+
+/* Why std::terminate was called (CxxException.reason in the report). */
+typedef enum mayday_terminate_reason {
+    MAYDAY_TERMINATE_UNKNOWN = 0,
+    MAYDAY_TERMINATE_UNCAUGHT = 1,
+    MAYDAY_TERMINATE_UNCAUGHT_RETHROW = 2,
+    MAYDAY_TERMINATE_NOEXCEPT = 3,
+    MAYDAY_TERMINATE_DURING_UNWINDING = 4,
+    MAYDAY_TERMINATE_RETHROW_NO_EXCEPTION = 5,
+    MAYDAY_TERMINATE_PURE_VIRTUAL = 6,
+    MAYDAY_TERMINATE_CALLED = 7
+} mayday_terminate_reason;
+
+typedef struct mayday_exception_info {
+    uint32_t size;        /* sizeof(mayday_exception_info) */
+    const char *type;     /* type name (mangled for C++), NULL if none */
+    const char *message;  /* e.g. what(), NULL if none */
+    uint32_t reason;      /* a mayday_terminate_reason */
+    int std_exception;    /* 1: derives from std::exception */
+    uint64_t throw_pc;    /* return address into the thrower, 0 if unknown */
+} mayday_exception_info;
+
+/*
+ * Records an exception that is about to end the process through abort()
+ * on the calling thread: the report of that SIGABRT carries it
+ * (Failure.kind FAILURE_CXX_TERMINATE). Strings are copied (type up to 255,
+ * message up to 1023 bytes). libmayday-cxx's terminate handler calls it;
+ * other language runtimes may too. async-signal-safe, lock-free.
+ * MAYDAY_EBUSY if another thread's record is pending.
+ */
+MAYDAY_EXPORT int mayday_record_exception(const mayday_exception_info *info);
+
+/*
+ * C++ programs only, defined in the separate library libmayday-cxx
+ * (CMake mayday::mayday_cxx, pkg-config mayday-cxx): installs a
+ * std::terminate handler that records the exception (type, what(), why
+ * terminate was called, where it was thrown) and then calls the handler
+ * that was installed before it (libstdc++'s default prints the exception
+ * and calls abort(), which writes the report). Call it after
+ * mayday_install(); idempotent. mayday_cxx_uninstall() puts the previous
+ * handler back if ours is still the current one.
+ */
+MAYDAY_EXPORT int mayday_cxx_install(void);
+MAYDAY_EXPORT int mayday_cxx_uninstall(void);
+
+/*
+ * The hang watchdog. mayday_heartbeat_start() starts watching the calling
+ * thread (name: up to 31 bytes, shown in reports): from then on it must
+ * call mayday_heartbeat(watch) at least every deadline_ms (10..3600000),
+ * or mayday_config.hang_action happens. Returns the watch id (>= 0), or
+ * MAYDAY_ENOTINSTALLED, MAYDAY_EINVAL, MAYDAY_ETOOBIG (64 watches at most).
+ * The watchdog thread ("mayday-watch") is started by the first call and
+ * sleeps until the earliest deadline: beats never wake it.
+ */
+MAYDAY_EXPORT int mayday_heartbeat_start(const char *name,
+                                         uint32_t deadline_ms);
+/* One heartbeat: a clock read and a store. async-signal-safe, lock-free.
+ * MAYDAY_EINVAL for an id that is not being watched. */
+MAYDAY_EXPORT int mayday_heartbeat(int watch);
+/* Stops watching (e.g. before the thread waits for work with no deadline,
+ * or exits). MAYDAY_EINVAL for an id that is not being watched. */
+MAYDAY_EXPORT int mayday_heartbeat_stop(int watch);
 
 /* ---------------------------------------------------------------- reader */
 

@@ -16,6 +16,7 @@
 #include "crash/stop/stop.h"
 #include "crash/walk/unwind.h"
 #include "mayday.pb-c.h"
+#include "mayday/mayday.h"
 
 typedef struct {
     const ProtobufCMessageDescriptor *d;
@@ -107,6 +108,25 @@ static const fcase fields[] = {
     {&mayday__annotation__descriptor, "value", F_ANNOTATION_VALUE},
     {&mayday__breadcrumb__descriptor, "time_unix_ns", F_BREADCRUMB_TIME},
     {&mayday__breadcrumb__descriptor, "message", F_BREADCRUMB_MESSAGE},
+    /* issue 12 */
+    R("failure", F_REPORT_FAILURE),
+    {&mayday__failure__descriptor, "kind", F_FAILURE_KIND},
+    {&mayday__failure__descriptor, "message", F_FAILURE_MESSAGE},
+    {&mayday__failure__descriptor, "message_truncated",
+     F_FAILURE_MESSAGE_TRUNCATED},
+    {&mayday__failure__descriptor, "exception", F_FAILURE_EXCEPTION},
+    {&mayday__failure__descriptor, "hang", F_FAILURE_HANG},
+    {&mayday__cxx_exception__descriptor, "type", F_CXX_TYPE},
+    {&mayday__cxx_exception__descriptor, "reason", F_CXX_REASON},
+    {&mayday__cxx_exception__descriptor, "throw_pc", F_CXX_THROW_PC},
+    {&mayday__cxx_exception__descriptor, "std_exception", F_CXX_STD_EXCEPTION},
+    {&mayday__hang__descriptor, "tid", F_HANG_TID},
+    {&mayday__hang__descriptor, "name", F_HANG_NAME},
+    {&mayday__hang__descriptor, "silent_ns", F_HANG_SILENT_NS},
+    {&mayday__hang__descriptor, "deadline_ns", F_HANG_DEADLINE_NS},
+    {&mayday__hang__descriptor, "action", F_HANG_ACTION},
+    {&mayday__hang__descriptor, "signal", F_HANG_SIGNAL},
+    {&mayday__hang__descriptor, "watch", F_HANG_WATCH},
 };
 
 static void field_numbers(void **state)
@@ -135,7 +155,9 @@ static void schema_fully_covered(void **state)
         &mayday__report__descriptor, &mayday__header__descriptor,
         &mayday__system__descriptor, &mayday__process__descriptor,
         &mayday__signal__descriptor, &mayday__thread__descriptor,
-        &mayday__image__descriptor, &mayday__frame__descriptor};
+        &mayday__image__descriptor, &mayday__frame__descriptor,
+        &mayday__failure__descriptor, &mayday__cxx_exception__descriptor,
+        &mayday__hang__descriptor};
     for (size_t k = 0; k < sizeof ds / sizeof ds[0]; k++) {
         for (unsigned j = 0; j < ds[k]->n_fields; j++) {
             int found = 0;
@@ -153,6 +175,55 @@ static int enum_value(const ProtobufCEnumDescriptor *d, const char *name)
 {
     const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value_by_name(d, name);
     return v ? v->value : -1;
+}
+
+/* issue 12: FailureKind, TerminateReason (also the public
+ * MAYDAY_TERMINATE_* values), HangAction. */
+static void failure_enum_values(void)
+{
+    static const struct {
+        const char *name;
+        int v;
+    } fk[] = {{"FAILURE_ABORT", MDS_FAIL_ABORT},
+              {"FAILURE_ASSERT", MDS_FAIL_ASSERT},
+              {"FAILURE_MALLOC_CHECK", MDS_FAIL_MALLOC_CHECK},
+              {"FAILURE_FORTIFY", MDS_FAIL_FORTIFY},
+              {"FAILURE_STACK_PROTECTOR", MDS_FAIL_STACK_PROTECTOR},
+              {"FAILURE_LIBC_FATAL", MDS_FAIL_LIBC_FATAL},
+              {"FAILURE_TRAP", MDS_FAIL_TRAP},
+              {"FAILURE_CXX_TERMINATE", MDS_FAIL_CXX_TERMINATE},
+              {"FAILURE_FATAL", MDS_FAIL_FATAL},
+              {"FAILURE_HANG", MDS_FAIL_HANG}},
+      tr[] = {{"TERMINATE_UNCAUGHT", MDS_TERM_UNCAUGHT},
+              {"TERMINATE_UNCAUGHT_RETHROW", MDS_TERM_UNCAUGHT_RETHROW},
+              {"TERMINATE_NOEXCEPT", MDS_TERM_NOEXCEPT},
+              {"TERMINATE_DURING_UNWINDING", MDS_TERM_DURING_UNWINDING},
+              {"TERMINATE_RETHROW_NO_EXCEPTION",
+               MDS_TERM_RETHROW_NO_EXCEPTION},
+              {"TERMINATE_PURE_VIRTUAL", MDS_TERM_PURE_VIRTUAL},
+              {"TERMINATE_CALLED", MDS_TERM_CALLED}};
+    for (size_t i = 0; i < sizeof fk / sizeof fk[0]; i++)
+        assert_int_equal(enum_value(&mayday__failure_kind__descriptor,
+                                    fk[i].name),
+                         fk[i].v);
+    for (size_t i = 0; i < sizeof tr / sizeof tr[0]; i++)
+        assert_int_equal(enum_value(&mayday__terminate_reason__descriptor,
+                                    tr[i].name),
+                         tr[i].v);
+    assert_int_equal(MDS_FAIL_ABORT, MAYDAY__FAILURE_KIND__FAILURE_ABORT);
+    assert_int_equal(MAYDAY_TERMINATE_UNCAUGHT, MDS_TERM_UNCAUGHT);
+    assert_int_equal(MAYDAY_TERMINATE_UNCAUGHT_RETHROW,
+                     MDS_TERM_UNCAUGHT_RETHROW);
+    assert_int_equal(MAYDAY_TERMINATE_NOEXCEPT, MDS_TERM_NOEXCEPT);
+    assert_int_equal(MAYDAY_TERMINATE_DURING_UNWINDING,
+                     MDS_TERM_DURING_UNWINDING);
+    assert_int_equal(MAYDAY_TERMINATE_RETHROW_NO_EXCEPTION,
+                     MDS_TERM_RETHROW_NO_EXCEPTION);
+    assert_int_equal(MAYDAY_TERMINATE_PURE_VIRTUAL, MDS_TERM_PURE_VIRTUAL);
+    assert_int_equal(MAYDAY_TERMINATE_CALLED, MDS_TERM_CALLED);
+    const ProtobufCEnumDescriptor *ha = &mayday__hang_action__descriptor;
+    assert_int_equal(enum_value(ha, "HANG_ACTION_CONTINUE"), MDS_HANG_CONTINUE);
+    assert_int_equal(enum_value(ha, "HANG_ACTION_END"), MDS_HANG_END);
 }
 
 static void enum_values(void **state)
@@ -199,6 +270,7 @@ static void enum_values(void **state)
     assert_int_equal(enum_value(tr, "TRUST_FRAME_POINTER"), MDS_TRUST_FRAME_POINTER);
     assert_int_equal(enum_value(tr, "TRUST_STACK_POINTER"), MDS_TRUST_STACK_POINTER);
     assert_int_equal(enum_value(tr, "TRUST_SCAN"), MDS_TRUST_SCAN);
+    failure_enum_values();
 }
 
 int main(void)

@@ -88,4 +88,35 @@ enum {
     MDS_CAUSE_SENT_BY_PROCESS = 14
 };
 
+/* --- issue 12: failures that are not a signal from the kernel
+ * (Report.failure and its messages; values of FailureKind,
+ * TerminateReason, HangAction). */
+enum { F_REPORT_FAILURE = 60 };
+enum {
+    F_FAILURE_KIND = 1, F_FAILURE_MESSAGE = 2, F_FAILURE_MESSAGE_TRUNCATED = 3,
+    F_FAILURE_EXCEPTION = 4, F_FAILURE_HANG = 5
+};
+enum {
+    F_CXX_TYPE = 1, F_CXX_REASON = 2, F_CXX_THROW_PC = 3,
+    F_CXX_STD_EXCEPTION = 4
+};
+enum {
+    F_HANG_TID = 1, F_HANG_NAME = 2, F_HANG_SILENT_NS = 3,
+    F_HANG_DEADLINE_NS = 4, F_HANG_ACTION = 5, F_HANG_SIGNAL = 6,
+    F_HANG_WATCH = 7
+};
+enum {
+    MDS_FAIL_NONE = 0, MDS_FAIL_ABORT = 1, MDS_FAIL_ASSERT = 2,
+    MDS_FAIL_MALLOC_CHECK = 3, MDS_FAIL_FORTIFY = 4,
+    MDS_FAIL_STACK_PROTECTOR = 5, MDS_FAIL_LIBC_FATAL = 6, MDS_FAIL_TRAP = 7,
+    MDS_FAIL_CXX_TERMINATE = 8, MDS_FAIL_FATAL = 9, MDS_FAIL_HANG = 10
+};
+enum {
+    MDS_TERM_UNKNOWN = 0, MDS_TERM_UNCAUGHT = 1, MDS_TERM_UNCAUGHT_RETHROW = 2,
+    MDS_TERM_NOEXCEPT = 3, MDS_TERM_DURING_UNWINDING = 4,
+    MDS_TERM_RETHROW_NO_EXCEPTION = 5, MDS_TERM_PURE_VIRTUAL = 6,
+    MDS_TERM_CALLED = 7
+};
+enum { MDS_HANG_CONTINUE = 1, MDS_HANG_END = 2 };
+
 #endif

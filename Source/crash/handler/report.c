@@ -22,6 +22,7 @@
 
 #include "crash/core/fmt.h"
 #include "crash/core/sys.h"
+#include "crash/handler/failure.h"
 #include "crash/handler/fields.h"
 #include "crash/handler/marker.h"
 #include "crash/handler/procfs.h"
@@ -75,7 +76,12 @@ static int write_report(mds_work *w, mds_request *req, int flags, uint32_t seq)
         if (mds_strlen(msg) + 1 >= MDS_PATH_MAX)
             c.lim.bits |= MDS_LIMIT_ABORT_MESSAGE;
     }
+    mds_put_failure(pb, req, has_abort ? msg : 0); /* issue 12 */
     mds_put_register_names(&c);
+    /* issue 12: a hang report lists the silent thread first. */
+    c.first_tid = mds_failure_first_tid(req);
+    if (c.first_tid && !mds_put_stopped_thread(&c, c.first_tid))
+        c.first_tid = 0;
     /* Index 0 only if the thread made it into the report (size cap). */
     if (mds_put_thread(&c, req->tid, !req->live,
                        req->live ? MDS_TS_CURRENT : MDS_TS_CRASHED, &req->regs,

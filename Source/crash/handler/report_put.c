@@ -102,35 +102,54 @@ static const char *why_note(uint32_t why)
     }
 }
 
+/* One thread of the stop set, with its state. */
+static void put_slot(mds_rctx *c, const mds_slot *sl)
+{
+    const char *note = 0;
+    int st = MDS_TS_SUSPENDED;
+    uint32_t why = 0;
+    switch (sl->state) {
+    case MDS_SLOT_PARKED:
+        break;
+    case MDS_SLOT_REPORTER:
+        st = MDS_TS_REPORTER;
+        note = "mayday exception thread (not stopped)";
+        break;
+    case MDS_SLOT_CRASHED:
+        st = MDS_TS_CRASHED;
+        note = "crashed too while this report was being written";
+        break;
+    default:
+        st = MDS_TS_NOT_SUSPENDED;
+        why = sl->why ? sl->why : MDS_WHY_TIMEOUT;
+        note = why_note(why);
+        break;
+    }
+    mds_put_thread(c, sl->tid, sl->state == MDS_SLOT_CRASHED, st, &sl->regs,
+                   note, why);
+}
+
 void mds_put_other_threads(mds_rctx *c)
 {
     mds_stopset *s = &c->w->stop;
     uint32_t n = __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
     for (uint32_t i = 0; i < n; i++) {
-        mds_slot *sl = &s->slots[i];
-        const char *note = 0;
-        int st = MDS_TS_SUSPENDED;
-        uint32_t why = 0;
-        switch (sl->state) {
-        case MDS_SLOT_PARKED:
-            break;
-        case MDS_SLOT_REPORTER:
-            st = MDS_TS_REPORTER;
-            note = "mayday exception thread (not stopped)";
-            break;
-        case MDS_SLOT_CRASHED:
-            st = MDS_TS_CRASHED;
-            note = "crashed too while this report was being written";
-            break;
-        default:
-            st = MDS_TS_NOT_SUSPENDED;
-            why = sl->why ? sl->why : MDS_WHY_TIMEOUT;
-            note = why_note(why);
-            break;
-        }
-        mds_put_thread(c, sl->tid, sl->state == MDS_SLOT_CRASHED, st, &sl->regs,
-                       note, why);
+        if (!c->first_tid || s->slots[i].tid != c->first_tid)
+            put_slot(c, &s->slots[i]);
     }
+}
+
+int mds_put_stopped_thread(mds_rctx *c, uint32_t tid)
+{
+    mds_stopset *s = &c->w->stop;
+    uint32_t n = __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n; i++) {
+        if (s->slots[i].tid == tid) {
+            put_slot(c, &s->slots[i]);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 void mds_put_images(mds_rctx *c)

@@ -20,6 +20,7 @@ typedef struct mds_rctx {
     long tracer;          /* TracerPid at crash time, -1 unknown */
     uint64_t fsize_limit; /* RLIMIT_FSIZE when it capped the report, or 0 */
     mds_limits lim;       /* limits hit (issue 10), see limits.h */
+    uint32_t first_tid;   /* issue 12: put first, skipped among the others */
 } mds_rctx;
 
 void mds_put_header(mds_rctx *c, const uint8_t uuid[16], uint64_t now_rt);
@@ -31,8 +32,10 @@ void mds_put_register_names(mds_rctx *c);
 /* Returns 1 if the thread's message was (at least partly) written. */
 int mds_put_thread(mds_rctx *c, uint32_t tid, int crashed, int state,
                    const mds_regs *regs, const char *note, uint32_t why);
-/* Every thread of the stop set, after the crashed one. */
+/* Every thread of the stop set, after the crashed one (but first_tid). */
 void mds_put_other_threads(mds_rctx *c);
+/* Thread tid of the stop set, with its state; 0 if it is not in it. */
+int mds_put_stopped_thread(mds_rctx *c, uint32_t tid);
 void mds_put_images(mds_rctx *c);
 void mds_put_annotations(mds_rctx *c);
 /* The completeness fields, last (flags: MDS_RUN_*). */

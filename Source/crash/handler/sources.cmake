@@ -9,6 +9,7 @@ list(APPEND MDS_CRASH_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/report_put.c
   ${CMAKE_CURRENT_LIST_DIR}/report_file.c
   ${CMAKE_CURRENT_LIST_DIR}/limits.c
+  ${CMAKE_CURRENT_LIST_DIR}/failure.c
   ${CMAKE_CURRENT_LIST_DIR}/report.c
   ${CMAKE_CURRENT_LIST_DIR}/chain.c
   ${CMAKE_CURRENT_LIST_DIR}/handler.c)

@@ -4,6 +4,7 @@
  * Context: mayday_version/mayday_strerror/mayday_err_name are
  * async-signal-safe (static tables); mayday_config_init is normal context.
  */
+#include <signal.h>
 #include <string.h>
 
 #include "mayday/mayday.h"
@@ -93,5 +94,32 @@ int md_config_validate(const mayday_config *c)
     if ((c->app_id && strlen(c->app_id) > MD_MAX_ID_LEN) ||
         (c->app_version && strlen(c->app_version) > MD_MAX_ID_LEN))
         return MAYDAY_EINVAL;
+    return md_failure_config_ok(c) ? 0 : MAYDAY_EINVAL;
+}
+
+/* --- issue 12: the fatal and hang signals, the hang action. */
+int md_fatal_signal_ok(int sig)
+{
+    static const int crash[] = {SIGABRT, SIGSEGV, SIGBUS, SIGILL,
+                                SIGFPE,  SIGTRAP, SIGSYS};
+    for (size_t i = 0; i < sizeof crash / sizeof crash[0]; i++)
+        if (sig == crash[i])
+            return 1;
     return 0;
+}
+
+int md_failure_config_ok(const mayday_config *c)
+{
+    if (c->fatal_signal != 0 && !md_fatal_signal_ok(c->fatal_signal))
+        return 0;
+    if (c->hang_action > MAYDAY_HANG_END)
+        return 0;
+    /* Signals whose default action ends the process (signal(7)). */
+    int s = c->hang_signal;
+    if (s != 0 &&
+        (s < 1 || s > SIGRTMAX || s == SIGCHLD || s == SIGCONT ||
+         s == SIGSTOP || s == SIGTSTP || s == SIGTTIN || s == SIGTTOU ||
+         s == SIGURG || s == SIGWINCH))
+        return 0;
+    return 1;
 }

@@ -29,4 +29,9 @@ int md_config_copy(mayday_config *dst, const mayday_config *src);
 /* 0, or MAYDAY_EINVAL for nonsense values. */
 int md_config_validate(const mayday_config *cfg);
 
+/* --- issue 12: 1 if sig may be mayday_config.fatal_signal (a crash
+ * signal); 1 if cfg's fatal/hang fields make sense. */
+int md_fatal_signal_ok(int sig);
+int md_failure_config_ok(const mayday_config *cfg);
+
 #endif

@@ -29,6 +29,7 @@
 #include "crash/handler/altstack.h"
 #include "crash/handler/state.h"
 #include "normal/common/config.h"
+#include "normal/failure/failure.h"
 #include "normal/install/install.h"
 
 #define EXC_STACK (256 * 1024)
@@ -354,6 +355,7 @@ int mayday_uninstall(void)
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return MAYDAY_EBUSY;
     int r = MAYDAY_ENOTINSTALLED;
+    md_watchdog_shutdown(); /* issue 12: it writes live reports */
     if (mds_g.installed) {
         /* Hold the crash slot while tearing down, so that no crash handler
          * or live report uses what we unmap. */
@@ -374,6 +376,13 @@ int mayday_uninstall(void)
 
 int mayday_write_live_report(const char *reason)
 {
+    return md_write_live_report_ex(reason, 0, 0);
+}
+
+int md_write_live_report_ex(const char *reason, char *path, size_t cap)
+{
+    if (path && cap)
+        path[0] = 0;
     if (!__atomic_load_n(&mds_g.installed, __ATOMIC_ACQUIRE))
         return MAYDAY_ENOTINSTALLED;
     uint32_t tid = (uint32_t)mds_gettid(), zero = 0;
@@ -407,6 +416,8 @@ int mayday_write_live_report(const char *reason)
     /* The process lives on: every thread runs again (interrupted waits
      * restart, see docs/thread-control.md). */
     mds_stop_release(&mds_g.work_sig.stop);
+    if (r == 0 && path && cap)
+        snprintf(path, cap, "%s", mds_g.work_sig.path);
     __atomic_store_n(&mds_g.crash_owner, 0, __ATOMIC_RELEASE);
     mds_futex_wake(&mds_g.crash_owner, 0x7fffffff);
     return r;

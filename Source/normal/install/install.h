@@ -9,12 +9,17 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stddef.h>
 
 /* The real pthread_create, bypassing our interposer. */
 int md_real_pthread_create(pthread_t *t, const pthread_attr_t *a,
                            void *(*fn)(void *), void *arg);
 /* Deletes the oldest reports in dir beyond keep, and stale temp files. */
 int md_prune_reports(const char *dir, unsigned keep);
+/* mayday_write_live_report() that also returns the report's path (cap
+ * bytes at path, "" if none; path may be NULL). The watchdog's hang
+ * report goes through here (issue 12). */
+int md_write_live_report_ex(const char *reason, char *path, size_t cap);
 /* Fills mds_g.info (uname, libc, boot id, ...). */
 void md_collect_static_info(void);
 /* Resolves the real pthread_sigmask/sigprocmask (sigmask.c). */

@@ -153,6 +153,68 @@ static void emit_signal(md_jw *j, const mayday_report *rep)
     md_jw_u64(j, "crashed_thread", r->has_crashed_thread, r->crashed_thread);
 }
 
+/* Report.failure (issue 12); null when the report has none. */
+static void emit_exception(md_jw *j, const Mayday__Report *r,
+                           const Mayday__CxxException *e)
+{
+    if (!e) {
+        md_jw_null(j, "exception");
+        return;
+    }
+    md_jw_obj(j, "exception");
+    char *d = md_demangle_type(e->type);
+    md_jw_str(j, "type", d ? d : e->type);
+    free(d);
+    md_jw_str(j, "type_mangled", e->type);
+    md_jw_bool(j, "std_exception", e->std_exception);
+    md_jw_str(j, "reason",
+              e->has_reason ? md_terminate_reason_id(e->reason) : NULL);
+    md_jw_str(j, "reason_text",
+              e->has_reason ? md_terminate_reason_text(e->reason) : NULL);
+    md_jw_hex(j, "throw_pc", e->has_throw_pc, e->throw_pc);
+    long fi = md_throw_frame(r);
+    md_jw_u64(j, "throw_frame", fi >= 0, (uint64_t)fi);
+    md_jw_end(j);
+}
+
+static void emit_hang(md_jw *j, const Mayday__Hang *h)
+{
+    if (!h) {
+        md_jw_null(j, "hang");
+        return;
+    }
+    md_jw_obj(j, "hang");
+    md_jw_u64(j, "tid", h->has_tid, h->tid);
+    md_jw_u64(j, "watch", h->has_watch, h->watch);
+    md_jw_str(j, "name", h->name);
+    md_jw_u64(j, "silent_ns", h->has_silent_ns, h->silent_ns);
+    md_jw_u64(j, "deadline_ns", h->has_deadline_ns, h->deadline_ns);
+    md_jw_str(j, "action",
+              h->has_action ? md_hang_action_id(h->action) : NULL);
+    char b[16];
+    md_jw_str(j, "signal",
+              h->has_signal ? md_signal_name(h->signal, b, sizeof b) : NULL);
+    md_jw_end(j);
+}
+
+static void emit_failure(md_jw *j, const Mayday__Report *r)
+{
+    const Mayday__Failure *f = r->failure;
+    if (!f) {
+        md_jw_null(j, "failure");
+        return;
+    }
+    md_jw_obj(j, "failure");
+    md_jw_str(j, "kind", f->has_kind ? md_failure_kind_id(f->kind) : NULL);
+    md_jw_str(j, "kind_text",
+              f->has_kind ? md_failure_kind_text(f->kind) : NULL);
+    md_jw_str(j, "message", f->message);
+    md_jw_bool(j, "message_truncated", f->message_truncated);
+    emit_exception(j, r, f->exception);
+    emit_hang(j, f->hang);
+    md_jw_end(j);
+}
+
 static void emit_frame(md_jw *j, const mayday_report *rep,
                        const Mayday__Frame *f, size_t fi,
                        const mayday_symbol *sym)
@@ -295,6 +357,7 @@ int md_format_json(const mayday_report *rep, const mayday_format_options *o,
     emit_report(j, rep);
     emit_process(j, rep->pb);
     emit_signal(j, rep);
+    emit_failure(j, rep->pb); /* issue 12 */
     emit_threads(j, rep, o);
     emit_images(j, rep, o);
     emit_annotations(j, rep->pb);

@@ -66,6 +66,18 @@ int md_frame_symbols(const mayday_report *rep, const mayday_format_options *o,
                      const Mayday__Thread *t, size_t fi,
                      mayday_symbol out[MD_MAX_SYMBOLS]);
 
+/* ---- failure_names.c (issue 12): Report.failure */
+const char *md_failure_kind_id(int kind);       /* "fatal"...; NULL */
+const char *md_failure_kind_text(int kind);     /* words; NULL */
+const char *md_terminate_reason_id(int reason); /* "uncaught"...; NULL */
+const char *md_terminate_reason_text(int reason);
+const char *md_hang_action_id(int action);      /* "continue"/"end"; NULL */
+/* "std::runtime_error" for "St13runtime_error" (malloc'ed), NULL if it
+ * cannot be demangled (no libstdc++, not a mangled type). */
+char *md_demangle_type(const char *mangled);
+/* Index of the crashed thread's frame at Failure.exception.throw_pc, -1. */
+long md_throw_frame(const Mayday__Report *r);
+
 int md_format_text(const mayday_report *rep, const mayday_format_options *o,
                    FILE *out);
 int md_format_json(const mayday_report *rep, const mayday_format_options *o,

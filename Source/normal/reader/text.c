@@ -7,6 +7,7 @@
  * strings are printed as \xNN so a hostile report cannot drive a terminal.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "normal/reader/reader.h"
@@ -269,13 +270,24 @@ static void print_frame(md_text *x, const Mayday__Thread *t, size_t fi)
     }
 }
 
+/* 1 if thread t is the silent thread of a hang report (issue 12). */
+static int is_hung(const Mayday__Report *r, const Mayday__Thread *t)
+{
+    const Mayday__Failure *fl = r->failure;
+    return fl && fl->hang && fl->hang->has_tid && t->has_tid &&
+           t->tid == fl->hang->tid;
+}
+
 static void print_thread(md_text *x, size_t ti, int with_regs)
 {
     FILE *f = x->f;
     const Mayday__Report *r = x->rep->pb;
     const Mayday__Thread *t = r->threads[ti];
     int crashed = r->has_crashed_thread && r->crashed_thread == ti;
-    fprintf(f, "\n%sThread %zu", crashed ? "Crashed: " : "", ti);
+    int hung = is_hung(r, t);
+    with_regs |= hung;
+    fprintf(f, "\n%sThread %zu",
+            crashed ? "Crashed: " : hung ? "Hung: " : "", ti);
     if (t->has_tid)
         fprintf(f, " (tid %" PRIu32 ")", t->tid);
     if (t->name) {
@@ -314,6 +326,101 @@ static void print_thread(md_text *x, size_t ti, int with_regs)
         if (i % 3 == 2 || i + 1 == t->n_registers)
             fputc('\n', f);
     }
+}
+
+/* Failure section (issue 12): what failed beyond the bare signal. */
+static void print_ms(FILE *f, uint64_t ns)
+{
+    fprintf(f, "%" PRIu64 ".%03" PRIu64 " s", ns / 1000000000u,
+            ns / 1000000u % 1000u);
+}
+
+static void print_exception_type(FILE *f, const Mayday__CxxException *e)
+{
+    if (!e->type)
+        return;
+    char *d = md_demangle_type(e->type);
+    fprintf(f, LABEL, "Exception:");
+    tstr(f, d ? d : e->type);
+    if (d) {
+        fputs(" (", f);
+        tstr(f, e->type);
+        fputc(')', f);
+    }
+    fputc('\n', f);
+    free(d);
+}
+
+/* Why terminate was called, and where the exception was thrown. */
+static void print_exception(md_text *x, const Mayday__CxxException *e)
+{
+    FILE *f = x->f;
+    const char *why = e->has_reason ? md_terminate_reason_text(e->reason)
+                                    : NULL;
+    if (why)
+        fprintf(f, LABEL "%s\n", "Terminate:", why);
+    long fi = md_throw_frame(x->rep->pb);
+    if (fi >= 0) {
+        const Mayday__Report *r = x->rep->pb;
+        const Mayday__Thread *t = r->threads[r->crashed_thread];
+        mayday_symbol sym[MD_MAX_SYMBOLS];
+        int ns = md_frame_symbols(x->rep, x->o, t, (size_t)fi, sym);
+        fprintf(f, LABEL "frame #%02ld", "Thrown at:", fi);
+        if (ns > 0 && sym[ns - 1].function) {
+            fputc(' ', f);
+            tstr(f, sym[ns - 1].function);
+        }
+        fputc('\n', f);
+    } else if (e->has_throw_pc) {
+        fprintf(f, LABEL "0x%016" PRIx64 "\n", "Thrown at:", e->throw_pc);
+    }
+}
+
+static void print_hang(FILE *f, const Mayday__Hang *h)
+{
+    fprintf(f, LABEL "tid %" PRIu32, "Hung thread:", h->tid);
+    if (h->has_watch)
+        fprintf(f, ", watch %" PRIu32, h->watch);
+    if (h->name) {
+        fputs(" \"", f);
+        tstr(f, h->name);
+        fputc('"', f);
+    }
+    fputc('\n', f);
+    fprintf(f, LABEL, "Silent for:");
+    print_ms(f, h->silent_ns);
+    fputs(" (deadline ", f);
+    print_ms(f, h->deadline_ns);
+    fputs(")\n", f);
+    if (h->has_action && h->action == MAYDAY__HANG_ACTION__HANG_ACTION_END) {
+        char b[16];
+        const char *sn = md_signal_name(h->signal, b, sizeof b);
+        fprintf(f, LABEL "the process was ended with %s\n", "Action:",
+                sn ? sn : "a signal");
+    } else if (h->has_action) {
+        fprintf(f, LABEL "the process kept running\n", "Action:");
+    }
+}
+
+static void print_failure(md_text *x)
+{
+    FILE *f = x->f;
+    const Mayday__Failure *fl = x->rep->pb->failure;
+    if (!fl)
+        return;
+    const char *k = fl->has_kind ? md_failure_kind_text(fl->kind) : NULL;
+    fprintf(f, LABEL "%s\n", "Failure:", k ? k : "unknown");
+    if (fl->exception)
+        print_exception_type(f, fl->exception);
+    if (fl->message) {
+        fprintf(f, LABEL, "Message:");
+        tstr(f, fl->message);
+        fputs(fl->message_truncated ? " [cut]\n" : "\n", f);
+    }
+    if (fl->exception)
+        print_exception(x, fl->exception);
+    if (fl->hang)
+        print_hang(f, fl->hang);
 }
 
 static void print_images(md_text *x)
@@ -362,6 +469,7 @@ int md_format_text(const mayday_report *rep, const mayday_format_options *o,
     }
     print_header(f, rep);
     print_signal(f, rep);
+    print_failure(&x); /* issue 12 */
     if (r->has_crashed_thread)
         print_thread(&x, r->crashed_thread, 1);
     for (size_t ti = 0; ti < r->n_threads; ti++)
