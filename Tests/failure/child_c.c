@@ -162,6 +162,10 @@ static int hang(const char *s)
     g_stop = 1;
     pthread_join(bt, 0);
     mayday_heartbeat_stop(w);
+    /* Stops the watchdog, frees what install mapped (LSan in the
+     * sanitizer stage looks at a normal exit). */
+    if (mayday_uninstall() != 0)
+        return 5;
     return g_recovered ? 0 : 4;
 }
 
@@ -185,7 +189,7 @@ static int beating(void)
     g_stop = 1;
     for (int i = 0; i < 4; i++)
         pthread_join(t[i], 0);
-    return 0;
+    return mayday_uninstall() == 0 ? 0 : 5;
 }
 
 int main(int argc, char **argv)

@@ -18,7 +18,8 @@
  * exception thrown during unwinding: std::uncaught_exceptions() > 0), or
  * __cxa_pure_virtual / __cxa_deleted_virtual. Functions are recognised by
  * the start of their FDE (_Unwind_GetRegionStart), compared with the
- * addresses dlsym gave at install.
+ * addresses dlsym gave at install (the program's and libstdc++'s own, as
+ * a sanitizer runtime interposes __cxa_throw).
  */
 #include <cxxabi.h>
 #include <dlfcn.h>
@@ -36,8 +37,16 @@ namespace {
 
 enum Via { VIA_NONE, VIA_THROW, VIA_RETHROW, VIA_PERSONALITY, VIA_PURE };
 
+/* Each function twice: the definition the program's symbol lookup finds
+ * (which may be an interposer, e.g. ASan's __cxa_throw) and libstdc++'s
+ * own (dlopen RTLD_NOLOAD; 0 when libstdc++ is linked statically). */
+struct Fn {
+    uintptr_t a, b;
+    bool is(uintptr_t start) const { return start == a || start == b; }
+};
+
 struct Known {
-    uintptr_t throw_fn, rethrow_fn, rethrow_exc, personality, pure, deleted;
+    Fn throw_fn, rethrow_fn, rethrow_exc, personality, pure, deleted;
 };
 
 Known g_known;
@@ -45,9 +54,15 @@ std::terminate_handler g_prev;
 std::atomic<int> g_installed{0};
 std::atomic<int> g_in_handler{0};
 
-uintptr_t lookup(const char *name)
+void *g_libstdcxx;
+
+Fn lookup(const char *name)
 {
-    return reinterpret_cast<uintptr_t>(dlsym(RTLD_DEFAULT, name));
+    Fn f;
+    f.a = reinterpret_cast<uintptr_t>(dlsym(RTLD_DEFAULT, name));
+    f.b = g_libstdcxx ? reinterpret_cast<uintptr_t>(dlsym(g_libstdcxx, name))
+                      : 0;
+    return f;
 }
 
 struct Walk {
@@ -57,27 +72,31 @@ struct Walk {
     uintptr_t throw_pc;
 };
 
+int classify(uintptr_t start)
+{
+    const Known &k = g_known;
+    if (!start)
+        return VIA_NONE;
+    if (k.throw_fn.is(start))
+        return VIA_THROW;
+    if (k.rethrow_fn.is(start) || k.rethrow_exc.is(start))
+        return VIA_RETHROW;
+    if (k.personality.is(start))
+        return VIA_PERSONALITY;
+    if (k.pure.is(start) || k.deleted.is(start))
+        return VIA_PURE;
+    return VIA_NONE;
+}
+
 _Unwind_Reason_Code step(struct _Unwind_Context *ctx, void *arg)
 {
     Walk *w = static_cast<Walk *>(arg);
-    uintptr_t ip = _Unwind_GetIP(ctx);
-    if (w->want_next) {
-        w->throw_pc = ip;
+    int via = classify(_Unwind_GetRegionStart(ctx));
+    if (w->want_next && via != VIA_THROW && via != VIA_RETHROW) {
+        /* The first frame past __cxa_throw (and an interposer of it). */
+        w->throw_pc = _Unwind_GetIP(ctx);
         return _URC_END_OF_STACK; /* all we wanted */
     }
-    uintptr_t start = _Unwind_GetRegionStart(ctx);
-    const Known &k = g_known;
-    int via = VIA_NONE;
-    if (!start)
-        via = VIA_NONE;
-    else if (start == k.throw_fn)
-        via = VIA_THROW;
-    else if (start == k.rethrow_fn || start == k.rethrow_exc)
-        via = VIA_RETHROW;
-    else if (start == k.personality)
-        via = VIA_PERSONALITY;
-    else if (start == k.pure || start == k.deleted)
-        via = VIA_PURE;
     if (via != VIA_NONE && w->via == VIA_NONE)
         w->via = via;
     if (via == VIA_THROW || via == VIA_RETHROW)
@@ -155,6 +174,7 @@ extern "C" int mayday_cxx_install(void)
     int expected = 0;
     if (!g_installed.compare_exchange_strong(expected, 1))
         return 0;
+    g_libstdcxx = dlopen("libstdc++.so.6", RTLD_NOW | RTLD_NOLOAD);
     g_known.throw_fn = lookup("__cxa_throw");
     g_known.rethrow_fn = lookup("__cxa_rethrow");
     g_known.rethrow_exc =

@@ -164,13 +164,15 @@ static int report_hang(md_watch *w, int id, uint64_t last, uint64_t now)
         return 0;
     }
     int end = mds_g.cfg.hang_action == MAYDAY_HANG_END;
+    int end_sig = signal_for_end();
+    uint32_t tid = w->tid; /* the callback may even uninstall mayday */
     uint64_t silent = now - last;
     mds_fail_hang *h = &mds_hang_info;
     h->reporter_tid = (uint32_t)mds_gettid();
     h->tid = w->tid;
     h->watch = (uint32_t)id;
     h->action = end ? MDS_HANG_END : MDS_HANG_CONTINUE;
-    h->signo = (uint32_t)signal_for_end();
+    h->signo = (uint32_t)end_sig;
     h->silent_ns = silent;
     h->deadline_ns = w->deadline_ns;
     memcpy(h->name, w->name, sizeof h->name);
@@ -189,7 +191,7 @@ static int report_hang(md_watch *w, int id, uint64_t last, uint64_t now)
     mayday_breadcrumb(reason);
     emit(w, id, MAYDAY_HANG_EVENT_HANG, silent, r == 0 ? path : NULL);
     if (end)
-        end_process(w->tid, signal_for_end());
+        end_process(tid, end_sig);
     return 0;
 }
 
@@ -338,12 +340,23 @@ int mayday_heartbeat_stop(int watch)
 void md_watchdog_shutdown(void)
 {
     pthread_mutex_lock(&wd_mu);
-    if (wd_running) {
+    int running = wd_running;
+    pthread_t t = wd_thread;
+    wd_running = 0;
+    if (running)
         __atomic_store_n(&wd_stop, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&wd_mu);
+    if (running) {
         poke();
-        pthread_join(wd_thread, 0);
-        wd_running = 0;
+        /* Not under wd_mu: the on_hang callback may be starting a watch.
+         * From the callback itself (the watchdog thread): it ends on its
+         * own once the callback returns. */
+        if (pthread_equal(t, pthread_self()))
+            pthread_detach(t);
+        else
+            pthread_join(t, 0);
     }
+    pthread_mutex_lock(&wd_mu);
     memset(watches, 0, sizeof watches);
     pthread_mutex_unlock(&wd_mu);
 }
