@@ -200,8 +200,7 @@ static void wake_row(int nw, uint32_t deadline_ms)
     for (int i = 0; i < nw; i++)
         pthread_join(t[i], 0);
     printf("| %d | %u | %.2f | %.2f | %.0f |\n", nw, deadline_ms,
-           (double)(w1 - w0) / s, (double)(k1 - k0) / s,
-           (double)(b1 - b0) / s);
+           (double)(w1 - w0) / s, (double)(k1 - k0) / s, (double)(b1 - b0) / s);
 }
 
 static void wake_table(void)
@@ -242,9 +241,8 @@ static void latency_table(uint32_t deadline_ms)
         int w = mayday_heartbeat_start("bench-hang", deadline_ms);
         mayday_heartbeat(w);
         uint64_t last = bu_now_ns();
-        for (int j = 0; j < 3000 && !__atomic_load_n(&g_event,
-                                                      __ATOMIC_ACQUIRE);
-             j++)
+        for (int j = 0;
+             j < 3000 && !__atomic_load_n(&g_event, __ATOMIC_ACQUIRE); j++)
             bu_sleep_ms(1);
         mayday_heartbeat(w); /* recovers */
         bu_sleep_ms(20);

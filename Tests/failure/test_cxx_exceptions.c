@@ -195,8 +195,9 @@ static void cxx_library_exports(void **state)
 
 /* A C++ program linked with mayday::mayday_cxx_static keeps libgcc's
  * exception unwinder: libstdc++'s _Unwind_RaiseException binds to
- * libgcc_s (or ASan's interceptor), not to libunwind.so.8 (which libmayday.a's dependencies bring
- * and which defines the same names). Asked of the dynamic linker. */
+ * libgcc_s (or ASan's interceptor), not to libunwind.so.8 (which libmayday.a's
+ * dependencies bring and which defines the same names). Asked of the dynamic
+ * linker. */
 static void cxx_unwinder_is_libgcc(void **state)
 {
     (void)state;

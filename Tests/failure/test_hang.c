@@ -108,15 +108,14 @@ static void run_once(const hscen *s)
     /* A thread that blocks every signal is still stopped with ptrace; if
      * it could not be (the signal fallback), it is listed unstopped with
      * the pc/sp the kernel shows. Either way it comes first. */
-    int stopped = r->threads[0]->state ==
-                  MAYDAY__THREAD_STATE__THREAD_STATE_SUSPENDED;
+    int stopped =
+        r->threads[0]->state == MAYDAY__THREAD_STATE__THREAD_STATE_SUSPENDED;
     if (!s->blocked)
         assert_true(stopped);
     else if (!stopped)
         assert_int_equal(r->threads[0]->state,
                          MAYDAY__THREAD_STATE__THREAD_STATE_NOT_SUSPENDED);
-    if (stopped &&
-        fu_frames_in(g_child, r, r->threads[0], "child_silent") < 1)
+    if (stopped && fu_frames_in(g_child, r, r->threads[0], "child_silent") < 1)
         fail_msg("%s: no frame of child_silent in the hung thread", s->name);
     for (size_t i = 1; i < r->n_threads; i++)
         assert_int_not_equal(r->threads[i]->tid, (uint32_t)tid);
