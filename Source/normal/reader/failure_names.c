@@ -83,7 +83,9 @@ char *md_demangle_type(const char *mangled)
 {
     static int tried;
     static cxa_demangle_fn fn;
-    if (!mangled || !mangled[0])
+    /* mayday writes at most 255 bytes; a longer (hand-made) name is not
+     * given to the demangler, whose recursion depth grows with it. */
+    if (!mangled || !mangled[0] || strlen(mangled) > 255)
         return NULL;
     if (!tried) {
         tried = 1;
