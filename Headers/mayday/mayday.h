@@ -532,6 +532,70 @@ MAYDAY_EXPORT int mayday_report_format_ex(const mayday_report *report,
                                           const mayday_format_options *opt,
                                           FILE *out);
 
+
+/* ------------------------------- export: minidump, Sentry (issue 13) */
+
+/*
+ * A loaded report in another format, for the crash-ingestion servers that
+ * exist already (docs/integrations.md):
+ *   MAYDAY_EXPORT_MINIDUMP         a minidump (MDMP) file, the format of
+ *                                  Breakpad/Crashpad (docs/minidump.md)
+ *   MAYDAY_EXPORT_SENTRY_ENVELOPE  a Sentry envelope with a native event
+ *   MAYDAY_EXPORT_SENTRY_EVENT     the event JSON alone
+ */
+typedef enum mayday_export_format {
+    MAYDAY_EXPORT_MINIDUMP = 1,
+    MAYDAY_EXPORT_SENTRY_ENVELOPE = 2,
+    MAYDAY_EXPORT_SENTRY_EVENT = 3
+} mayday_export_format;
+
+/* Flags for mayday_export_options.flags. */
+enum {
+    /* Sentry envelope: attach the minidump (event.minidump) and send the
+     * event without the walked threads; the server walks the minidump. */
+    MAYDAY_EXPORT_SENTRY_MINIDUMP = 1u << 0,
+    /* Sentry envelope: attach the .mayday file at report_path
+     * (event.attachment, "report.mayday"). */
+    MAYDAY_EXPORT_ATTACH_REPORT = 1u << 1
+};
+
+typedef struct mayday_export_options {
+    uint32_t size;  /* set by mayday_export_options_init */
+    uint32_t flags; /* MAYDAY_EXPORT_* bits */
+    /* Sentry release; NULL: annotation "release", else "app_id@version". */
+    const char *release;
+    /* Sentry environment; NULL: annotation "environment", else none. */
+    const char *environment;
+    /* Extra Sentry tags as "key=value" strings, NULL-terminated; may be
+     * NULL. Annotations named "tag.KEY" become tags too. */
+    const char *const *tags;
+    /* Written into the envelope header when not NULL. */
+    const char *dsn;
+    /* 16 bytes identifying this installation (Crashpad client_id, Sentry
+     * user id); NULL: none. */
+    const uint8_t *client_id;
+    /* Function names for Sentry frames (e.g. the CLI's DWARF lookup);
+     * NULL: instruction addresses only (the server symbolicates). */
+    mayday_symbolize_fn symbolize;
+    void *user_data;
+    /* The report's file, for MAYDAY_EXPORT_ATTACH_REPORT. */
+    const char *report_path;
+} mayday_export_options;
+
+MAYDAY_EXPORT void mayday_export_options_init(mayday_export_options *opt);
+/* Exports report into a malloc'ed buffer (*data, *len; release with
+ * free()). opt may be NULL. MAYDAY_ENOTSUP: the report's architecture has
+ * no minidump context here (only x86_64 today). */
+MAYDAY_EXPORT int mayday_report_export(const mayday_report *report,
+                                       int format,
+                                       const mayday_export_options *opt,
+                                       void **data, size_t *len);
+/* The same, written to path (a temporary file renamed into place, 0600). */
+MAYDAY_EXPORT int mayday_report_export_file(const mayday_report *report,
+                                            int format,
+                                            const mayday_export_options *opt,
+                                            const char *path);
+
 #ifdef __cplusplus
 }
 #endif

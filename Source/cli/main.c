@@ -15,14 +15,15 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cli/cli.h"
 #include "cli/symbolize.h"
 #include "mayday.pb-c.h"
 #include "mayday/mayday.h"
 
 enum {
-    EXIT_BAD_INPUT = 1, /* a report could not be read, decoded or purged */
-    EXIT_USAGE = 2,     /* bad command line */
-    EXIT_OUTPUT = 3     /* writing the output failed */
+    EXIT_BAD_INPUT = MDC_EXIT_BAD_INPUT,
+    EXIT_USAGE = MDC_EXIT_USAGE,
+    EXIT_OUTPUT = MDC_EXIT_OUTPUT
 };
 
 #define MAX_STDIN ((size_t)300 << 20)
@@ -33,6 +34,8 @@ static void usage(FILE *f)
           "[--no-system-debug] FILE...\n"
           "       mayday list [--symbols DIR]... DIR\n"
           "       mayday purge DIR|FILE...\n"
+          "       mayday export --format minidump|sentry|sentry-event "
+          "[-o OUT] [OPTION]... FILE\n"
           "       mayday --help | --version\n"
           "\n"
           "  decode   print reports as text (default) or JSON; FILE - reads "
@@ -41,6 +44,10 @@ static void usage(FILE *f)
           "signal,\n"
           "           crashed function, path (corrupt reports are marked)\n"
           "  purge    delete reports (only files that are mayday reports)\n"
+          "  export   a report as a minidump, a Sentry envelope or event "
+          "JSON;\n"
+          "           options: --sentry-minidump --attach-report --release R\n"
+          "           --environment E --tag K=V --dsn DSN --symbols DIR\n"
           "\n"
           "  --symbols DIR       look up binaries and debug files by "
           "build-id in DIR\n"
@@ -53,12 +60,14 @@ static void usage(FILE *f)
           f);
 }
 
-static int usage_error(const char *msg, const char *arg)
+int mdc_usage_error(const char *msg, const char *arg)
 {
     fprintf(stderr, "mayday: %s%s%s (try 'mayday --help')\n", msg,
             arg ? ": " : "", arg ? arg : "");
     return EXIT_USAGE;
 }
+
+#define usage_error mdc_usage_error
 
 typedef struct cli_opts {
     const char **dirs;
@@ -346,6 +355,8 @@ int main(int argc, char **argv)
         rc = cmd_list(argc - 1, argv + 1);
     } else if (strcmp(cmd, "purge") == 0) {
         rc = cmd_purge(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "export") == 0) {
+        rc = mdc_cmd_export(argc - 1, argv + 1);
     } else {
         return usage_error("unknown command", cmd);
     }
