@@ -36,13 +36,21 @@ static void usage(FILE *f)
           "       mayday purge DIR|FILE...\n"
           "       mayday export --format minidump|sentry|sentry-event "
           "[-o OUT] [OPTION]... FILE\n"
+          "       mayday upload --sentry DSN|--minidump-url URL|--raw-url URL "
+          "[OPTION]... DIR\n"
+          "       mayday consent DIR [granted|denied|unknown]\n"
           "       mayday --help | --version\n"
           "\n"
           "  decode   print reports as text (default) or JSON; FILE - reads "
           "stdin\n"
           "  list     one line per report in DIR, oldest first: time, "
           "signal,\n"
-          "           crashed function, path (corrupt reports are marked)\n"
+          "           crashed function, upload state, path (corrupt reports "
+          "are marked)\n"
+          "  upload   send DIR's pending reports (consent, rate limit, "
+          "retries,\n"
+          "           retention: see mayday(1) and docs/integrations.md)\n"
+          "  consent  show or set whether DIR's reports may be uploaded\n"
           "  purge    delete reports (only files that are mayday reports)\n"
           "  export   a report as a minidump, a Sentry envelope or event "
           "JSON;\n"
@@ -264,8 +272,8 @@ static int cmd_list(int argc, char **argv)
         mayday_report *r = NULL;
         rc = mayday_report_load(paths[i], &r);
         if (rc < 0) {
-            printf("%-20s  %-9s  %-32s  %s  (%s)\n", "-", "CORRUPT", "-",
-                   paths[i], mayday_strerror(rc));
+            printf("%-20s  %-9s  %-32s  %-18s  %s  (%s)\n", "-", "CORRUPT",
+                   "-", "-", paths[i], mayday_strerror(rc));
             continue;
         }
         mayday_report_info info;
@@ -281,7 +289,9 @@ static int cmd_list(int argc, char **argv)
         const char *sig = info.live             ? "live"
                           : info.signal_name[0] ? info.signal_name
                                                 : "?";
-        printf("%-20s  %-9s  %-32s  %s\n", t, sig, fn, paths[i]);
+        char state[64];
+        mdc_state_text(paths[i], state, sizeof(state));
+        printf("%-20s  %-9s  %-32s  %-18s  %s\n", t, sig, fn, state, paths[i]);
         mayday_report_free(r);
     }
     mdc_sym_free(sym);
@@ -357,6 +367,10 @@ int main(int argc, char **argv)
         rc = cmd_purge(argc - 1, argv + 1);
     } else if (strcmp(cmd, "export") == 0) {
         rc = mdc_cmd_export(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "upload") == 0) {
+        rc = mdc_cmd_upload(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "consent") == 0) {
+        rc = mdc_cmd_consent(argc - 1, argv + 1);
     } else {
         return usage_error("unknown command", cmd);
     }
