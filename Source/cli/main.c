@@ -272,8 +272,8 @@ static int cmd_list(int argc, char **argv)
         mayday_report *r = NULL;
         rc = mayday_report_load(paths[i], &r);
         if (rc < 0) {
-            printf("%-20s  %-9s  %-32s  %-18s  %s  (%s)\n", "-", "CORRUPT",
-                   "-", "-", paths[i], mayday_strerror(rc));
+            printf("%-20s  %-9s  %-32s  %-18s  %s  (%s)\n", "-", "CORRUPT", "-",
+                   "-", paths[i], mayday_strerror(rc));
             continue;
         }
         mayday_report_info info;

@@ -230,8 +230,8 @@ static void on_event(int ev, const char *path, void *ud)
         mayday_upload_status st;
         st.size = sizeof(st);
         mayday_upload_get_status(path, &st);
-        printf("failed   %s: %s (attempt %u%s)\n", path, st.error,
-               st.attempts, st.gave_up ? ", giving up" : "");
+        printf("failed   %s: %s (attempt %u%s)\n", path, st.error, st.attempts,
+               st.gave_up ? ", giving up" : "");
     } else if (ev == MAYDAY_UPLOAD_EV_PURGED)
         printf("purged   %s\n", path);
 }

@@ -336,9 +336,9 @@ int mayday_upload_get_status(const char *report_path, mayday_upload_status *st)
 
 int mayday_upload_set_consent(const char *dir, int consent)
 {
-    if (!dir || (consent != MAYDAY_CONSENT_GRANTED &&
-                 consent != MAYDAY_CONSENT_DENIED &&
-                 consent != MAYDAY_CONSENT_UNKNOWN))
+    if (!dir ||
+        (consent != MAYDAY_CONSENT_GRANTED &&
+         consent != MAYDAY_CONSENT_DENIED && consent != MAYDAY_CONSENT_UNKNOWN))
         return MAYDAY_EINVAL;
     struct stat sb;
     if (stat(dir, &sb) != 0)

@@ -29,9 +29,8 @@ static int g_init_rc;
 
 static void global_init(void)
 {
-    g_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK
-                    ? 0
-                    : MAYDAY_ENOTSUP;
+    g_init_rc =
+        curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : MAYDAY_ENOTSUP;
 }
 
 int md_up_http_global_init(void)
@@ -71,8 +70,8 @@ int md_up_parse_dsn(const char *dsn, char **envelope_url, char **auth)
         goto out;
     *slash = '\0';
     const char *project = slash + 1;
-    size_t n = strlen(scheme) + strlen(host) + strlen(path) +
-               strlen(project) + 64;
+    size_t n =
+        strlen(scheme) + strlen(host) + strlen(path) + strlen(project) + 64;
     *envelope_url = malloc(n);
     *auth = malloc(strlen(user) + (pass ? strlen(pass) : 0) + 128);
     if (!*envelope_url || !*auth) {
@@ -111,8 +110,8 @@ int64_t md_up_retry_after_s(const char *v, int64_t now_s)
         v++;
     char *end;
     long long s = strtoll(v, &end, 10);
-    if (end != v && (*end == '\0' || *end == '\r' || *end == '\n' ||
-                     *end == ' '))
+    if (end != v &&
+        (*end == '\0' || *end == '\r' || *end == '\n' || *end == ' '))
         return s < 0 ? 0 : s;
     time_t t = curl_getdate(v, NULL); /* an HTTP date */
     if (t == (time_t)-1)
@@ -154,8 +153,7 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
         s = md_up_retry_after_s(line + 12, now_s);
     else if (strncasecmp(line, "X-Sentry-Rate-Limits:", 21) == 0)
         s = sentry_rate_limits_s(line + 21);
-    if (s >= 0 && s < 7 * 86400 &&
-        s * 1000000000 > a->resp->retry_after_ns)
+    if (s >= 0 && s < 7 * 86400 && s * 1000000000 > a->resp->retry_after_ns)
         a->resp->retry_after_ns = s * 1000000000;
     return len;
 }
@@ -320,8 +318,8 @@ static int send_minidump(CURL *c, const md_up_request *q, answer *a)
     export_opts(q, &eo);
     void *data = NULL;
     size_t len = 0;
-    int rc = mayday_report_export(q->report, MAYDAY_EXPORT_MINIDUMP, &eo,
-                                  &data, &len);
+    int rc = mayday_report_export(q->report, MAYDAY_EXPORT_MINIDUMP, &eo, &data,
+                                  &len);
     if (rc < 0)
         return rc;
     curl_mime *m = curl_mime_init(c);

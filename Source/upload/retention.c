@@ -45,10 +45,9 @@ int md_up_retention(const char *dir, const mayday_upload_config *cfg,
         st.size = sizeof(st);
         md_up_read_state(paths[i], &st);
         state[i] = st.state;
-        if (cfg->keep_uploaded_days > 0 &&
-            st.state == MAYDAY_UPLOAD_UPLOADED &&
-            st.uploaded_unix_ns < now - (int64_t)cfg->keep_uploaded_days *
-                                            DAY_NS &&
+        if (cfg->keep_uploaded_days > 0 && st.state == MAYDAY_UPLOAD_UPLOADED &&
+            st.uploaded_unix_ns <
+                now - (int64_t)cfg->keep_uploaded_days * DAY_NS &&
             md_up_delete_report(paths[i]) == 0) {
             gone[i] = 1;
             left--;
@@ -59,8 +58,7 @@ int md_up_retention(const char *dir, const mayday_upload_config *cfg,
      * the others. */
     for (int pass = 0; pass < 2 && cfg->keep_max > 0; pass++) {
         for (size_t i = 0; i < n && left > cfg->keep_max; i++) {
-            if (gone[i] ||
-                (pass == 0 && state[i] != MAYDAY_UPLOAD_UPLOADED))
+            if (gone[i] || (pass == 0 && state[i] != MAYDAY_UPLOAD_UPLOADED))
                 continue;
             if (md_up_delete_report(paths[i]) == 0) {
                 gone[i] = 1;

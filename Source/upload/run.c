@@ -103,8 +103,8 @@ static void event(const run *u, int ev, const char *path)
 
 static void note_next(run *u, int64_t t)
 {
-    if (t > 0 && (u->res->next_try_unix_ns == 0 ||
-                  t < u->res->next_try_unix_ns))
+    if (t > 0 &&
+        (u->res->next_try_unix_ns == 0 || t < u->res->next_try_unix_ns))
         u->res->next_try_unix_ns = t;
 }
 
@@ -192,9 +192,13 @@ static void attempt(run *u, const char *path, const mayday_report *r,
     md_up_rate_save(u->dir, u->rate);
     char id[64];
     report_id(r, path, id, sizeof(id));
-    md_up_request q = {u->c, path, r, id,
+    md_up_request q = {u->c,
+                       path,
+                       r,
+                       id,
                        u->have_client_id ? u->client_id : NULL,
-                       st->attempts, st->interrupted};
+                       st->attempts,
+                       st->interrupted};
     md_up_response resp;
     int rc = md_up_send(&q, &resp);
     if (rc < 0) {

@@ -67,18 +67,17 @@ typedef struct md_up_rate {
 void md_up_rate_load(const char *dir, md_up_rate *r, int64_t now);
 int md_up_rate_save(const char *dir, const md_up_rate *r);
 /* 1 if one more request is allowed now. */
-int md_up_rate_allows(const md_up_rate *r, uint32_t max_per_hour,
-                      int64_t now);
+int md_up_rate_allows(const md_up_rate *r, uint32_t max_per_hour, int64_t now);
 
 /* ---- http.c */
 typedef struct md_up_request {
     const mayday_upload_config *cfg;
     const char *report_path;
     const mayday_report *report;
-    const char *report_id;  /* UUID string */
+    const char *report_id; /* UUID string */
     const uint8_t *client_id;
-    uint32_t attempt;       /* 1 for the first */
-    uint32_t interrupted;   /* earlier attempts without a recorded end */
+    uint32_t attempt;     /* 1 for the first */
+    uint32_t interrupted; /* earlier attempts without a recorded end */
 } md_up_request;
 
 typedef struct md_up_response {
