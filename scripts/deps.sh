@@ -2,7 +2,8 @@
 # deps.sh - installs everything mayday needs to build, test and fuzz on
 # Debian 12 (bookworm): compilers, CMake, protobuf-c, libunwind, cmocka,
 # elfutils (libdw, for the CLI's symbolication), clang + libFuzzer runtime,
-# clang-format, gdb, valgrind.
+# clang-format, gdb, valgrind, lldb (and Node.js/npm when missing, for
+# scripts/consumers.sh).
 #
 # Context: developer/CI tool, run as root (or with sudo available).
 # Idempotent and quiet: when every package is already installed (dpkg) it
@@ -23,10 +24,18 @@ packages=(
     libcmocka-dev python3 gdb valgrind libc6-dbg
     # the hung-file-system scenario (a FUSE file system that never answers)
     fuse3 python3-fusepy
+    # ecosystem tests (issue 13): lldb reads the exported minidumps
+    lldb
     # fuzzing (clang -fsanitize=fuzzer needs the compiler-rt libraries,
     # which clang only recommends) and formatting
     clang libclang-rt-dev clang-format
 )
+# Node.js and npm for scripts/consumers.sh (sentry-cli, Spotlight), only if
+# the machine has none: Debian's nodejs would conflict with an installed
+# one (these machines have Node.js 20 with npm; Spotlight needs >= 20).
+if ! command -v npm >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+fi
 # shellcheck disable=SC2206 # deliberate word splitting of the extra list
 packages+=(${MAYDAY_DEPS_EXTRA:-})
 

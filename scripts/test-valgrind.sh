@@ -168,7 +168,7 @@ EOF
 vg=(valgrind --tool=memcheck --error-exitcode=99 --leak-check=full
     --errors-for-leak-kinds=definite,indirect
     --show-leak-kinds=definite,indirect --num-callers=30
-    --trace-children=yes --trace-children-skip='/usr/*,/bin/*,/sbin/*'
+    --trace-children=yes --trace-children-skip='/usr/*,/bin/*,/sbin/*,*/build-consumers/*'
     --trace-children-skip-by-arg="$skip_args"
     --suppressions="$supp")
 # shellcheck disable=SC2206 # deliberate word splitting

@@ -7,7 +7,7 @@
 #
 # Stages (a function each; all run even if one fails, except that nothing
 # runs after a failed build):
-#   deps          scripts/deps.sh
+#   deps          scripts/deps.sh, scripts/consumers.sh (npm tools)
 #   build         configure with -DMAYDAY_WERROR=ON into build-test/, build
 #   unit          ctest: unit, scenario, install and style tests
 #   sanitizers    scripts/test-sanitizers.sh    } hooks: each runs if its
@@ -28,6 +28,10 @@ build=${MAYDAY_TEST_BUILD_DIR:-$root/build-test}
 jobs=$(nproc 2>/dev/null || echo 2)
 test_timeout=${MAYDAY_TEST_TIMEOUT:-300}
 export MAYDAY_ROOT=$root MAYDAY_BUILD_DIR=$build MAYDAY_JOBS=$jobs
+# The ecosystem tests (lldb, sentry-cli, Spotlight) fail instead of
+# skipping when a tool is missing: the deps stage installed them.
+export MAYDAY_REQUIRE_CONSUMERS=1
+export MAYDAY_CONSUMERS_DIR=${MAYDAY_CONSUMERS_DIR:-$root/build-consumers}
 
 all_stages=(deps build unit sanitizers valgrind crash_matrix fuzz)
 
@@ -46,6 +50,8 @@ run_hook() {
 # ------------------------------------------------------------------ stages
 stage_deps() {
     bash "$root/scripts/deps.sh"
+    # npm tools for the ecosystem tests, into build-consumers/ (cached).
+    bash "$root/scripts/consumers.sh"
 }
 
 stage_build() {
