@@ -123,4 +123,10 @@ configure_file(\"${CMAKE_BINARY_DIR}/cmake/${_pc}.pc.stage\"
     DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endforeach()
 
+# libmayday-upload (issue 13): its own libraries, pkg-config files and CMake
+# components, so that only applications that upload link libcurl.
+if(TARGET mayday_upload_shared)
+  include(${CMAKE_CURRENT_LIST_DIR}/upload-install.cmake)
+endif()
+
 # The `mayday` CLI and its man page are installed by Source/cli/CMakeLists.txt.

@@ -28,7 +28,7 @@
 
 #include <stdint.h>
 
-#include "mayday/mayday.h"
+#include "mayday.h" /* beside this header */
 
 #ifdef __cplusplus
 extern "C" {

@@ -16,6 +16,10 @@
 #   mayday-static --static with -static (static glibc), find_package
 #   shared / static / static with MAYDAY_STATIC_DEPS and -static;
 #   and a -static-pie link must be refused with mayday's message.
+# Also checks the installed layout (header, soname symlinks), and that
+# libmayday-upload is a library of its own: the apps above never link
+# libcurl; upload_app.c builds with mayday-upload(-static).pc and with
+# find_package COMPONENTS upload upload_static.
 #
 # Context: a CTest test (Tests/install/CMakeLists.txt), normal context.
 # Usage: test_install.sh BUILD_DIR SOURCE_DIR VERSION LIBDIR CC GENERATOR
@@ -171,6 +175,57 @@ else
     fail "pkg-config-mayday-static: build failed"
 fi
 
+# ----------------------------------------------- libmayday-upload (issue 13)
+# An application that only wants crash handling never links libcurl; one
+# that uploads links libmayday-upload, which brings libcurl.
+upload_app=$src/Tests/install/consumer/upload_app.c
+check_upload_runs() { # NAME BINARY [env...]
+    local name=$1 bin=$2 out
+    shift 2
+    if ! out=$(env "$@" "$bin" 2>&1) ||
+        [[ $out != "mayday-upload $version uploaded" ]]; then
+        fail "$name: printed '$out'"
+        return
+    fi
+    echo "ok   $name: $out"
+}
+for b in "$lib/libmayday.so.0" "$tmp/pc_shared" "$tmp/pc_static" \
+    "$tmp/pc_static2"; do
+    [[ -f $b ]] || continue
+    if readelf -d "$b" | grep -q 'NEEDED.*libcurl'; then
+        fail "$(basename "$b"): a crash-handling-only app needs libcurl"
+    fi
+done
+for pc in mayday mayday-static; do
+    if pkg-config --libs --static "$pc" | grep -q curl; then
+        fail "$pc.pc names libcurl"
+    fi
+done
+echo "ok   crash-handling-only apps do not link libcurl"
+if [[ -f $lib/pkgconfig/mayday-upload.pc ]]; then
+    if run pcu_shared.log "$cc" -o "$tmp/pcu_shared" "$upload_app" \
+        $(pkg-config --cflags --libs mayday-upload); then
+        check_upload_runs pkg-config-upload "$tmp/pcu_shared" \
+            LD_LIBRARY_PATH="$lib"
+        readelf -d "$tmp/pcu_shared" |
+            grep -q 'NEEDED.*\[libmayday-upload\.so\.0\]' ||
+            fail "pkg-config-upload: no NEEDED libmayday-upload.so.0"
+    else
+        fail "pkg-config-upload: build failed"
+    fi
+    if run pcu_static.log "$cc" -o "$tmp/pcu_static" "$upload_app" \
+        $(pkg-config --cflags --libs mayday-upload-static); then
+        check_upload_runs pkg-config-upload-static "$tmp/pcu_static"
+        if readelf -d "$tmp/pcu_static" | grep -q 'NEEDED.*libmayday'; then
+            fail "pkg-config-upload-static: needs a shared libmayday*"
+        fi
+    else
+        fail "pkg-config-upload-static: build failed"
+    fi
+else
+    fail "not installed: mayday-upload.pc"
+fi
+
 # ------------------------------------------------------------ find_package
 # One configure for both variants; no package registry (it could point at a
 # build tree instead of the prefix).
@@ -189,6 +244,12 @@ if run consumer_configure.log cmake -S "$src/Tests/install/consumer" \
     check_dynamic find_package-shared "$cdir/app_shared"
     check_runs find_package-static "$cdir/app_static"
     check_static find_package-static "$cdir/app_static"
+    if [[ -x $cdir/upload_app_shared && -x $cdir/upload_app_static ]]; then
+        check_upload_runs find_package-upload "$cdir/upload_app_shared"
+        check_upload_runs find_package-upload-static "$cdir/upload_app_static"
+    else
+        fail "find_package: components upload/upload_static not found"
+    fi
 else
     fail "find_package consumer: configure/build failed"
 fi
