@@ -2,7 +2,8 @@
  * eco_crash.c - a program that installs mayday and crashes for real, for
  * the ecosystem tests (minidump through lldb, Sentry export through
  * sentry-cli and Spotlight): a worker thread parked 30 frames deep in
- * park_level(), a second worker blocked in a pipe read, and the main thread
+ * park_level(), a second worker blocked in a pipe read (through
+ * libeco_short.so, whose build-id is 8 bytes long), and the main thread
  * writing through NULL in crash_now() called from main_work().
  *
  *   eco_crash REPORT_DIR
@@ -49,6 +50,8 @@ static void *parked_worker(void *arg)
     return (void *)(long)park_level(1);
 }
 
+int eco_short_read(int fd, char *c); /* eco_short.c, a short build-id */
+
 static void *reader_worker(void *arg)
 {
     (void)arg;
@@ -57,7 +60,7 @@ static void *reader_worker(void *arg)
     g_parked++;
     pthread_cond_broadcast(&g_cond);
     pthread_mutex_unlock(&g_lock);
-    return (void *)(long)read(g_pipe[0], &c, 1);
+    return (void *)(long)eco_short_read(g_pipe[0], &c);
 }
 
 static __attribute__((noinline)) void crash_now(void) { *g_null = 7; }
