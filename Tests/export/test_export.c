@@ -1,0 +1,277 @@
+/*
+ * test_export.c - the exporters on fixture reports (built with protobuf-c,
+ * Tests/reader/fixture.c) and on bad input: strings with quotes, control
+ * characters and invalid UTF-8 still give valid JSON and in-bounds
+ * minidump strings; a live report has no exception; an aarch64 report
+ * has no minidump (ENOTSUP) but a Sentry event; Sentry's debug_id rule on
+ * known build-ids (values from sentry-cli, Tests/export/test_ecosystem.c
+ * checks real files); bad options and unwritable paths give clean errors
+ * and leave no temporary file.
+ *
+ * Context: tests only.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "json_mini.h"
+#include "mayday/mayday.h"
+#include "normal/export/export.h"
+
+static mayday_report *load_fixture(const fx_opts *o)
+{
+    Mayday__Report *m = fx_build(o);
+    size_t len;
+    unsigned char *buf = fx_frame(m, &len);
+    mayday_report *r = NULL;
+    assert_int_equal(mayday_report_parse(buf, len, &r), 0);
+    free(buf);
+    fx_free(m);
+    return r;
+}
+
+static jm_node *event_json(const mayday_report *r, int format)
+{
+    void *data;
+    size_t len;
+    assert_int_equal(mayday_report_export(r, format, NULL, &data, &len), 0);
+    jm_node *j = jm_parse(data, len, NULL);
+    free(data);
+    return j;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+/* Every directory entry of a minidump lies inside it. */
+static void check_bounds(const unsigned char *d, size_t len)
+{
+    assert_true(len >= 32);
+    assert_memory_equal(d, "MDMP", 4);
+    uint32_t n = le32(d + 8), dir = le32(d + 12);
+    assert_true((uint64_t)dir + 12ull * n <= len);
+    for (uint32_t i = 0; i < n; i++) {
+        const unsigned char *e = d + dir + 12 * i;
+        assert_true((uint64_t)le32(e + 8) + le32(e + 4) <= len);
+    }
+}
+
+static void test_tricky_strings(void **state)
+{
+    (void)state;
+    fx_opts o = {0};
+    o.tricky_strings = 1;
+    mayday_report *r = load_fixture(&o);
+    jm_node *j = event_json(r, MAYDAY_EXPORT_SENTRY_EVENT);
+    assert_non_null(j); /* valid JSON despite the bytes */
+    assert_non_null(jm_get(jm_get(j, "extra"), "abort_message"));
+    jm_free(j);
+    void *data;
+    size_t len;
+    assert_int_equal(
+        mayday_report_export(r, MAYDAY_EXPORT_MINIDUMP, NULL, &data, &len), 0);
+    check_bounds(data, len);
+    free(data);
+    /* The envelope: one header line, then an event item of exact length. */
+    assert_int_equal(mayday_report_export(r, MAYDAY_EXPORT_SENTRY_ENVELOPE,
+                                          NULL, &data, &len),
+                     0);
+    char *nl = memchr(data, '\n', len);
+    assert_non_null(nl);
+    char *item = nl + 1,
+         *nl2 = memchr(item, '\n', len - (size_t)(item - (char *)data));
+    jm_node *h = jm_parse(item, (size_t)(nl2 - item), NULL);
+    assert_non_null(h);
+    int ok;
+    int64_t ilen = jm_int(jm_get(h, "length"), &ok);
+    assert_true(ok);
+    assert_true(nl2 + 1 + ilen < (char *)data + len);
+    assert_int_equal(nl2[1 + ilen], '\n');
+    jm_node *ev = jm_parse(nl2 + 1, (size_t)ilen, NULL);
+    assert_non_null(ev);
+    jm_free(ev);
+    jm_free(h);
+    free(data);
+    mayday_report_free(r);
+}
+
+static void test_live_report(void **state)
+{
+    (void)state;
+    fx_opts o = {0};
+    o.live = 1;
+    mayday_report *r = load_fixture(&o);
+    jm_node *j = event_json(r, MAYDAY_EXPORT_SENTRY_EVENT);
+    assert_null(jm_get(j, "exception"));
+    assert_string_equal(jm_str(jm_get(j, "level")), "error");
+    assert_non_null(jm_get(j, "threads"));
+    jm_free(j);
+    void *data;
+    size_t len;
+    assert_int_equal(
+        mayday_report_export(r, MAYDAY_EXPORT_MINIDUMP, NULL, &data, &len), 0);
+    check_bounds(data, len);
+    uint32_t n = le32((unsigned char *)data + 8),
+             dir = le32((unsigned char *)data + 12);
+    for (uint32_t i = 0; i < n; i++)
+        assert_int_not_equal(le32((unsigned char *)data + dir + 12 * i), 6);
+    free(data);
+    mayday_report_free(r);
+}
+
+/* Frames outermost first; the crashed thread has registers. */
+static void test_sentry_order(void **state)
+{
+    (void)state;
+    fx_opts o = {0};
+    mayday_report *r = load_fixture(&o);
+    const Mayday__Report *m = mayday_report_message(r);
+    jm_node *j = event_json(r, MAYDAY_EXPORT_SENTRY_EVENT);
+    const Mayday__Thread *t = m->threads[m->crashed_thread];
+    jm_node *fr = jm_path(j, "exception.values.0.stacktrace.frames");
+    assert_int_equal(fr->n, t->n_frames);
+    int ok;
+    for (size_t i = 0; i < fr->n; i++)
+        assert_int_equal(jm_hex(jm_get(fr->kids[i], "instruction_addr"), &ok),
+                         t->frames[t->n_frames - 1 - i]->pc);
+    assert_non_null(jm_path(j, "exception.values.0.stacktrace.registers.rip"));
+    assert_string_equal(jm_str(jm_path(j, "exception.values.0.mechanism.type")),
+                        "signalhandler");
+    jm_free(j);
+    mayday_report_free(r);
+}
+
+/* An aarch64 report: no minidump context here, a Sentry event still. */
+static void test_other_arch(void **state)
+{
+    (void)state;
+    fx_opts o = {0};
+    Mayday__Report *m = fx_build(&o);
+    for (size_t i = 0; i < m->n_register_names; i++) {
+        free(m->register_names[i]);
+        char n[8];
+        snprintf(n, sizeof(n), "x%zu", i);
+        m->register_names[i] = strdup(n);
+    }
+    free(m->system->machine);
+    m->system->machine = strdup("aarch64");
+    size_t len;
+    unsigned char *buf = fx_frame(m, &len);
+    mayday_report *r;
+    assert_int_equal(mayday_report_parse(buf, len, &r), 0);
+    void *data;
+    size_t dl;
+    assert_int_equal(
+        mayday_report_export(r, MAYDAY_EXPORT_MINIDUMP, NULL, &data, &dl),
+        MAYDAY_ENOTSUP);
+    assert_null(data);
+    jm_node *j = event_json(r, MAYDAY_EXPORT_SENTRY_EVENT);
+    assert_non_null(j);
+    jm_free(j);
+    mayday_report_free(r);
+    free(buf);
+    fx_free(m);
+}
+
+/* Build-ids and the debug ids sentry-cli printed for them. */
+static void test_debug_id(void **state)
+{
+    (void)state;
+    /* /bin/ls here: build-id 15dfff32...; sentry-cli debug-files check. */
+    const uint8_t ls[20] = {0x15, 0xdf, 0xff, 0x32, 0x39, 0xaa, 0x7c,
+                            0x3b, 0x16, 0xa7, 0x1e, 0x6b, 0x2e, 0x3b,
+                            0x6e, 0x40, 0x09, 0xda, 0xb9, 0x98};
+    char id[37];
+    md_sentry_debug_id(ls, sizeof(ls), id);
+    assert_string_equal(id, "32ffdf15-aa39-3b7c-16a7-1e6b2e3b6e40");
+    /* 8 bytes (libeco_short.so): zero padded. */
+    const uint8_t s8[8] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77};
+    md_sentry_debug_id(s8, sizeof(s8), id);
+    assert_string_equal(id, "33221100-5544-7766-0000-000000000000");
+}
+
+static int count_tmp(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+    while (d && (de = readdir(d)) != NULL)
+        n += strstr(de->d_name, ".tmp") != NULL;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    fx_opts o = {0};
+    mayday_report *r = load_fixture(&o);
+    void *data;
+    size_t len;
+    assert_int_equal(mayday_report_export(NULL, 1, NULL, &data, &len),
+                     MAYDAY_EINVAL);
+    assert_int_equal(mayday_report_export(r, 99, NULL, &data, &len),
+                     MAYDAY_EINVAL);
+    mayday_export_options eo;
+    mayday_export_options_init(&eo);
+    eo.size = 4;
+    assert_int_equal(mayday_report_export(r, 1, &eo, &data, &len),
+                     MAYDAY_EINVAL);
+    /* Attaching a report file that does not exist. */
+    mayday_export_options_init(&eo);
+    eo.flags = MAYDAY_EXPORT_ATTACH_REPORT;
+    eo.report_path = "/nonexistent/x.mayday";
+    assert_int_equal(mayday_report_export(r, MAYDAY_EXPORT_SENTRY_ENVELOPE, &eo,
+                                          &data, &len),
+                     MAYDAY_ENOENT);
+    /* Files: missing directory, read-only directory; no temp left. */
+    assert_int_equal(mayday_report_export_file(r, MAYDAY_EXPORT_MINIDUMP, NULL,
+                                               "/nonexistent/dir/x.dmp"),
+                     MAYDAY_ENOENT);
+    char dir[] = "/tmp/mayday-export-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof(path), "%s/out.dmp", dir);
+    assert_int_equal(
+        mayday_report_export_file(r, MAYDAY_EXPORT_MINIDUMP, NULL, path), 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    if (geteuid() != 0) { /* root writes into a 0500 directory anyway */
+        chmod(dir, 0500);
+        assert_int_equal(
+            mayday_report_export_file(r, MAYDAY_EXPORT_MINIDUMP, NULL, path),
+            MAYDAY_EACCES);
+        chmod(dir, 0700);
+    }
+    assert_int_equal(count_tmp(dir), 0);
+    unlink(path);
+    rmdir(dir);
+    mayday_report_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tricky_strings),
+        cmocka_unit_test(test_live_report),
+        cmocka_unit_test(test_sentry_order),
+        cmocka_unit_test(test_other_arch),
+        cmocka_unit_test(test_debug_id),
+        cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
