@@ -80,6 +80,12 @@ int main(int argc, char **argv)
     cfg.report_dir = argv[1];
     cfg.app_id = "eco_crash";
     cfg.app_version = "2.5.1";
+#ifdef MAYDAY_DEFAULT_STACK_BYTES
+    /* With the stack memory of issue 11: room for the whole parked stack
+     * (30+ frames), so that lldb can unwind it from the minidump. */
+    cfg.stack_bytes = 64 * 1024;
+    cfg.crashed_stack_bytes = 64 * 1024;
+#endif
     int rc = mayday_install(&cfg);
     if (rc < 0) {
         fprintf(stderr, "mayday_install: %s\n", mayday_strerror(rc));

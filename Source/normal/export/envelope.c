@@ -20,10 +20,9 @@
 /* Largest report file attached (the loader's own limit is the same). */
 #define MD_ATTACH_MAX ((size_t)(256u << 20) + 16u)
 
-/* Appends the item header line and the payload. */
-static void item(md_buf *b, const char *type, const char *filename,
-                 const char *attachment_type, const char *content_type,
-                 const void *data, size_t len)
+void md_sentry_item(md_buf *b, const char *type, const char *filename,
+                    const char *attachment_type, const char *content_type,
+                    const void *data, size_t len)
 {
     md_buf_str(b, "{\"type\":");
     md_buf_json_str(b, type);
@@ -108,13 +107,16 @@ int md_sentry_envelope(const mayday_report *rep,
         rc = opt->report_path ? slurp(opt->report_path, &raw) : MAYDAY_EINVAL;
     if (rc == 0) {
         header(out, rep, opt);
-        item(out, "event", NULL, NULL, "application/json", ev.p, ev.len);
+        md_sentry_item(out, "event", NULL, NULL, "application/json", ev.p,
+                       ev.len);
         if (with_dump)
-            item(out, "attachment", "minidump.dmp", "event.minidump",
-                 "application/x-dmp", dump.p, dump.len);
+            md_sentry_item(out, "attachment", "minidump.dmp", "event.minidump",
+                           "application/x-dmp", dump.p, dump.len);
         if (opt->flags & MAYDAY_EXPORT_ATTACH_REPORT)
-            item(out, "attachment", "report.mayday", "event.attachment",
-                 "application/octet-stream", raw.p, raw.len);
+            md_sentry_item(out, "attachment", "report.mayday",
+                           "event.attachment", "application/octet-stream",
+                           raw.p, raw.len);
+        md_sentry_attachments(out, mayday_report_message(rep));
         if (out->oom)
             rc = MAYDAY_ENOMEM;
     }

@@ -47,7 +47,10 @@ uint32_t md_mdw_string8(md_mdw *w, const char *s);
 int md_report_reg(const Mayday__Report *r, const Mayday__Thread *t,
                   const char *name, uint64_t *v);
 
-/* minidump_linux.c: what comes from the report's optional contents. */
+/* minidump_linux.c */
+/* Remembers a copied range for the memory list. */
+void md_mdw_remember(md_mdw *w, uint64_t start, uint32_t len, uint32_t rva);
+/* contents.c (issue 11's fields) or contents_v1.c: */
 /* Copies thread t's stack memory (if the report has it); its RVA, and
  * start/length in *start, *len (0 when there is none). */
 uint32_t md_mdw_stack(md_mdw *w, const Mayday__Thread *t, uint64_t *start,
@@ -55,6 +58,8 @@ uint32_t md_mdw_stack(md_mdw *w, const Mayday__Thread *t, uint64_t *start,
 /* Fills the FXSAVE area of the CONTEXT_AMD64 at ctx from the thread's FP
  * state; 1 if it had one. */
 int md_mdw_put_fpu(md_mdw *w, const Mayday__Thread *t, size_t ctx);
+/* MD_LINUX_MAPS from Report.mappings. */
+void md_mdw_maps(md_mdw *w);
 void md_mdw_memory_list(md_mdw *w);
 void md_mdw_linux_streams(md_mdw *w);
 void md_mdw_crashpad_info(md_mdw *w);
@@ -69,6 +74,13 @@ void md_sentry_event_id(const Mayday__Report *r, char out[33]);
  * (when a minidump is attached instead). */
 int md_sentry_event(const mayday_report *rep, const mayday_export_options *opt,
                     int with_threads, md_buf *out);
+/* One envelope item: header line (type, length, filename,
+ * attachment_type, content_type) and payload (envelope.c). */
+void md_sentry_item(md_buf *b, const char *type, const char *filename,
+                    const char *attachment_type, const char *content_type,
+                    const void *data, size_t len);
+/* The report's attachments as envelope items (contents.c). */
+void md_sentry_attachments(md_buf *b, const Mayday__Report *r);
 int md_sentry_envelope(const mayday_report *rep,
                        const mayday_export_options *opt, md_buf *out);
 

@@ -1,9 +1,9 @@
 /*
- * minidump_linux.c - the minidump streams that come from the report's
- * optional contents: thread stack memory and the memory list, FP state in
- * the contexts, Breakpad's Linux streams (cmdline, a /proc status built from
- * the recorded fields, maps when the report has them), and Crashpad's info
- * stream with the annotations as a simple string dictionary.
+ * minidump_linux.c - the memory list, Breakpad's Linux streams (cmdline, a
+ * /proc status built from the recorded fields, maps when the report has
+ * them) and Crashpad's info stream with the annotations as a simple string
+ * dictionary. What comes from the report contents of issue 11 (stacks, FP
+ * state, windows, maps) is in contents.c.
  *
  * The environment (Breakpad's MD_LINUX_ENVIRON) is never written: the
  * report does not hold it, by design.
@@ -16,8 +16,7 @@
 #include "normal/export/export.h"
 #include "normal/export/mdmp.h"
 
-/* Remembers a copied range for the memory list. */
-static void remember(md_mdw *w, uint64_t start, uint32_t len, uint32_t rva)
+void md_mdw_remember(md_mdw *w, uint64_t start, uint32_t len, uint32_t rva)
 {
     if (w->nmem == w->capmem) {
         size_t nc = w->capmem ? w->capmem * 2 : 32;
@@ -33,27 +32,6 @@ static void remember(md_mdw *w, uint64_t start, uint32_t len, uint32_t rva)
     w->mem[w->nmem].len = len;
     w->mem[w->nmem].rva = rva;
     w->nmem++;
-}
-
-uint32_t md_mdw_stack(md_mdw *w, const Mayday__Thread *t, uint64_t *start,
-                      uint32_t *len)
-{
-    (void)w;
-    (void)t;
-    (void)remember;
-    /* The v1 report has no stack memory (issue 11 adds it). */
-    *start = 0;
-    *len = 0;
-    return 0;
-}
-
-int md_mdw_put_fpu(md_mdw *w, const Mayday__Thread *t, size_t ctx)
-{
-    (void)w;
-    (void)t;
-    (void)ctx;
-    /* The v1 report has no FP registers (issue 11 adds them). */
-    return 0;
 }
 
 void md_mdw_memory_list(md_mdw *w)
@@ -114,6 +92,7 @@ void md_mdw_linux_streams(md_mdw *w)
 {
     cmdline(w);
     proc_status(w);
+    md_mdw_maps(w);
 }
 
 /* A UUID stored as Crashpad's struct (data1 u32, data2 u16, data3 u16 in
