@@ -24,8 +24,9 @@ packages=(
     libcmocka-dev python3 gdb valgrind libc6-dbg
     # the hung-file-system scenario (a FUSE file system that never answers)
     fuse3 python3-fusepy
-    # ecosystem tests (issue 13): lldb reads the exported minidumps
-    lldb
+    # ecosystem tests (issue 13): lldb reads the exported minidumps;
+    # openssl makes the upload test's self-signed certificate
+    lldb openssl
     # fuzzing (clang -fsanitize=fuzzer needs the compiler-rt libraries,
     # which clang only recommends) and formatting
     clang libclang-rt-dev clang-format

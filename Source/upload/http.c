@@ -73,14 +73,15 @@ int md_up_parse_dsn(const char *dsn, char **envelope_url, char **auth)
     size_t n =
         strlen(scheme) + strlen(host) + strlen(path) + strlen(project) + 64;
     *envelope_url = malloc(n);
-    *auth = malloc(strlen(user) + (pass ? strlen(pass) : 0) + 128);
+    size_t an = strlen(user) + (pass ? strlen(pass) : 0) + 160;
+    *auth = malloc(an);
     if (!*envelope_url || !*auth) {
         rc = MAYDAY_ENOMEM;
         goto out;
     }
     snprintf(*envelope_url, n, "%s://%s%s%s%s/api/%s/envelope/", scheme, host,
              port ? ":" : "", port ? port : "", path, project);
-    sprintf(*auth,
+    snprintf(*auth, an,
             "X-Sentry-Auth: Sentry sentry_version=7, sentry_client=mayday/%s, "
             "sentry_key=%s%s%s",
             mayday_version(), user, pass ? ", sentry_secret=" : "",
@@ -174,7 +175,7 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 static void common_opts(CURL *c, const mayday_upload_config *cfg,
                         const char *url, answer *a)
 {
-    static char ua[64];
+    char ua[64]; /* libcurl copies it */
     snprintf(ua, sizeof(ua), "mayday/%s", mayday_version());
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

@@ -23,13 +23,16 @@
 # Only loopback is used; the server exits when its stdin closes or after
 # LIFETIME seconds (default 300), whichever is first.
 #
-#   http_server.py OUTDIR [LIFETIME]
+# With CERT and KEY (PEM files) it speaks HTTPS instead.
+#
+#   http_server.py OUTDIR [LIFETIME [CERT KEY]]
 import email.parser
 import email.policy
 import http.server
 import json
 import os
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -194,6 +197,10 @@ def watchdog():
 
 
 srv = Server(("127.0.0.1", 0), Handler)
+if len(sys.argv) > 4:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 print("PORT %d" % srv.server_address[1], flush=True)
 threading.Thread(target=watchdog, daemon=True).start()
 srv.serve_forever()

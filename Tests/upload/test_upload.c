@@ -5,7 +5,9 @@
  * (endpoint, X-Sentry-Auth, items), the raw upload; answers 500, 429 with
  * Retry-After, a hanging server and a dropped connection keep the report
  * with the right state; consent off sends nothing; the rate limit and the
- * backoff are honoured across runs.
+ * backoff are honoured across runs; http_proxy from the environment is
+ * used; TLS verification is on by default (self-signed server refused,
+ * trusted through ca_file, or skipped with MAYDAY_UPLOAD_INSECURE).
  *
  * Context: tests only (normal context, child processes).
  */
@@ -367,6 +369,68 @@ static void test_backoff(void **state)
     assert_int_equal(access(path, F_OK), 0); /* kept for a person */
 }
 
+/* http_proxy from the environment is used (libcurl's usual variables):
+ * the request for a host that does not exist reaches the proxy. */
+static void test_proxy_from_environment(void **state)
+{
+    fx *f = *state;
+    char path[512], uuid[37], proxy[64];
+    up_make_report(f->dir, 1000, path, sizeof(path), uuid);
+    snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%d", f->srv.port);
+    f->cfg.url = "http://crash-server.invalid/submit";
+    setenv("http_proxy", proxy, 1);
+    unsetenv("no_proxy");
+    unsetenv("NO_PROXY");
+    mayday_upload_result res = run(f, 1);
+    unsetenv("http_proxy");
+    assert_int_equal(res.uploaded, 1);
+    jm_node *q = up_server_req(&f->srv, 1);
+    assert_string_equal(jm_str(jm_path(q, "headers.host")),
+                        "crash-server.invalid");
+    assert_string_equal(jm_str(jm_get(q, "path")), "/submit");
+    jm_free(q);
+}
+
+/* TLS: verification is on by default (a self-signed server is refused),
+ * ca_file trusts it, MAYDAY_UPLOAD_INSECURE skips verification. */
+static void test_tls_verification(void **state)
+{
+    fx *f = *state;
+    char cert[256], key[256], cmd[1024];
+    snprintf(cert, sizeof(cert), "%s/cert.pem", f->sdir);
+    snprintf(key, sizeof(key), "%s/key.pem", f->sdir);
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
+             "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+             "-keyout '%s' -out '%s' >/dev/null 2>&1",
+             key, cert);
+    assert_int_equal(system(cmd), 0);
+    up_server tls;
+    char tdir[128];
+    up_tmpdir(tdir, sizeof(tdir), "tls");
+    up_server_start_tls(&tls, tdir, cert, key);
+    char path[512], uuid[37], url[128];
+    up_make_report(f->dir, 1000, path, sizeof(path), uuid);
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/submit", tls.port);
+    f->cfg.url = url;
+    mayday_upload_result res = run(f, 0);
+    assert_int_equal(res.failed, 1);
+    mayday_upload_status st = up_status(path);
+    assert_non_null(strstr(st.error, "certificate"));
+    assert_int_equal(up_server_count(&tls), 0);
+    up_sleep_ms(250);
+    f->cfg.ca_file = cert;
+    run(f, 1);
+    assert_int_equal(up_server_count(&tls), 1);
+    up_make_report(f->dir, 2000, path, sizeof(path), uuid);
+    f->cfg.ca_file = NULL;
+    f->cfg.flags |= MAYDAY_UPLOAD_INSECURE;
+    run(f, 1);
+    assert_int_equal(up_server_count(&tls), 2);
+    up_server_stop(&tls);
+    up_rmrf(tdir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +445,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_consent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backoff, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_proxy_from_environment, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_tls_verification, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

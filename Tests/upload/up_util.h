@@ -106,7 +106,9 @@ static inline void up_make_report(const char *dir, int64_t time_ms, char *path,
     fx_free(r);
 }
 
-static inline void up_server_start(up_server *s, const char *dir)
+/* Starts the server; with cert/key (PEM paths) it speaks HTTPS. */
+static inline void up_server_start_tls(up_server *s, const char *dir,
+                                       const char *cert, const char *key)
 {
     memset(s, 0, sizeof(*s));
     snprintf(s->dir, sizeof(s->dir), "%s", dir);
@@ -119,7 +121,11 @@ static inline void up_server_start(up_server *s, const char *dir)
         dup2(out[1], 1);
         close(in[1]);
         close(out[0]);
-        execl(PYTHON3, PYTHON3, HTTP_SERVER, dir, "120", (char *)NULL);
+        if (cert)
+            execl(PYTHON3, PYTHON3, HTTP_SERVER, dir, "120", cert, key,
+                  (char *)NULL);
+        else
+            execl(PYTHON3, PYTHON3, HTTP_SERVER, dir, "120", (char *)NULL);
         _exit(127);
     }
     close(in[0]);
@@ -135,6 +141,11 @@ static inline void up_server_start(up_server *s, const char *dir)
         fprintf(stderr, "test server did not start: '%s'\n", line);
         abort();
     }
+}
+
+static inline void up_server_start(up_server *s, const char *dir)
+{
+    up_server_start_tls(s, dir, NULL, NULL);
 }
 
 static inline void up_server_stop(up_server *s)
