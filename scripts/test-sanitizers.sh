@@ -36,7 +36,7 @@ jobs=${MAYDAY_JOBS:-$(nproc 2>/dev/null || echo 2)}
 #   install_consumers: links an unsanitized program against the installed
 #   sanitized library (skips itself in sanitizer builds anyway);
 #   fuzz_reader: the fuzz stage (its own ASan build).
-exclude='^(test_nm_allowlist|nm_check_selftest|poison_selftest|poison_included|style|install_exports|install_consumers|fuzz_reader)$'
+exclude='^(test_nm_allowlist|nm_check_selftest|poison_selftest|poison_included|style|install_exports|install_exports_upload|install_consumers|fuzz_reader)$'
 # Run with ASan's fake stacks off (detect_stack_use_after_return=0): its
 # stack-overflow case faults inside ASan's fake-stack allocator.
 walk_real_stack='^test_walk_unwind$'

@@ -36,7 +36,7 @@ supp=$root/scripts/valgrind.supp
 #   fuzz_reader: libFuzzer + ASan binary, the fuzz stage;
 #   test_walk_images: asserts the layout of a real process (vDSO, maps),
 #   which valgrind replaces with its own.
-exclude='^(test_nm_allowlist|nm_check_selftest|poison_selftest|poison_included|style|install_exports|install_consumers|install_cxx|fuzz_reader|test_walk_images)$'
+exclude='^(test_nm_allowlist|nm_check_selftest|poison_selftest|poison_included|style|install_exports|install_exports_upload|install_consumers|install_cxx|fuzz_reader|test_walk_images|test_ecosystem)$'
 # Children that run natively (argv entries, valgrind globs): crash
 # scenarios valgrind cannot model (docs/testing.md).
 skip_args='trap,sys,sys-*,callback-*,chain-*,runtime-*,many-threads,dir-readonly,limits-images,fortify-strcpy,malloc-check'
