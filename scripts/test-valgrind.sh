@@ -39,7 +39,7 @@ supp=$root/scripts/valgrind.supp
 exclude='^(test_nm_allowlist|nm_check_selftest|poison_selftest|poison_included|style|install_exports|install_exports_upload|install_consumers|install_cxx|fuzz_reader|test_walk_images|test_ecosystem)$'
 # Children that run natively (argv entries, valgrind globs): crash
 # scenarios valgrind cannot model (docs/testing.md).
-skip_args='trap,sys,sys-*,callback-*,chain-*,runtime-*,many-threads,dir-readonly,limits-images,fortify-strcpy,malloc-check'
+skip_args='trap,sys,sys-*,callback-*,chain-*,runtime-*,many-threads,dir-readonly,limits-images,fortify-strcpy,malloc-check,blocked-suspend,live-sleepers,sigwait-daemon,live-stress'
 
 if ! command -v valgrind >/dev/null 2>&1; then
     echo "test-valgrind: valgrind not installed (scripts/deps.sh)" >&2

@@ -60,6 +60,10 @@ static void install(mayday_crash_cb cb)
 {
     mayday_config cfg;
     mayday_config_init(&cfg);
+    /* limits-threads: the other threads must get to crash, not be
+     * stopped (ptrace would stop most of them before they fault). */
+    if (getenv("LIMITS_NO_STOP"))
+        cfg.stop_method = MAYDAY_STOP_NONE;
     cfg.report_dir = getenv("LIMITS_DIR");
     cfg.app_id = "limits_child";
     cfg.app_version = "1.0";
@@ -163,6 +167,7 @@ int main(int argc, char **argv)
         limits_crash();
     } else if (!strcmp(s, "limits-threads") && argc == 4) {
         int n = atoi(argv[3]);
+        setenv("LIMITS_NO_STOP", "1", 1);
         install(0);
         pthread_barrier_init(&g_barrier, 0, (unsigned)n);
         for (int i = 0; i < n; i++) {

@@ -121,6 +121,10 @@ typedef struct mds_state {
     mds_static_info info;
     mds_fds fd;
     volatile uint32_t pid;      /* this process (updated after fork) */
+    /* Set at install under valgrind: its emulated signal state is shared
+     * by a clone(CLONE_VM) task (the helper's SIG_DFL would become the
+     * process's), so the ptrace helper is never started there. */
+    int no_clone_vm;
 
     /* Signals we handle and what was there before. */
     int signals[MDS_NSIGNALS];

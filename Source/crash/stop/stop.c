@@ -192,6 +192,8 @@ void mds_stop_others(mds_stopset *s, const mds_stop_req *r)
     } else if (r->seccomp > 0) {
         /* A filter may kill the process for clone or ptrace. */
         note(s, "ptrace not tried: a seccomp filter is active", 0);
+    } else if (mds_g.no_clone_vm) {
+        note(s, "ptrace not tried: valgrind cannot run a CLONE_VM task", 0);
     } else {
         int e = mds_stop_ptrace(s, r);
         if (e == 0) {

@@ -295,6 +295,9 @@ int mayday_install(const mayday_config *user_cfg)
     mds_images_capture(&mds_g.work_exc.images);
     md_prebind(); /* and no PLT slot it goes through is bound lazily */
     detect_yama();
+    /* valgrind preloads its vgpreload_*.so into every client. */
+    const char *pre = getenv("LD_PRELOAD");
+    mds_g.no_clone_vm = pre && strstr(pre, "vgpreload_") != 0;
     md_sigmask_warm();
     pthread_once(&atfork_once, atfork_register);
 

@@ -20,11 +20,12 @@ int md_prepare_existing_threads(void)
 {
     md_prepare_last = (md_prepare_stats){0, 0, 0, 0};
     /* Under a seccomp filter clone or ptrace may kill the process; under
-     * a debugger every thread is traced already. */
+     * a debugger every thread is traced already; under valgrind a
+     * CLONE_VM task corrupts its signal state. */
     mds_task_status st;
     if (mds_task_status_read((uint32_t)mds_getpid(), (uint32_t)mds_gettid(),
                              &st) == 0 &&
-        (st.seccomp != 0 || st.tracer_pid > 0)) {
+        (st.seccomp != 0 || st.tracer_pid > 0 || mds_g.no_clone_vm)) {
         md_prepare_last.ran = -1;
         return MAYDAY_ENOTSUP;
     }
