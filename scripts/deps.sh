@@ -18,8 +18,9 @@ packages=(
     build-essential cmake pkg-config file binutils
     protobuf-c-compiler libprotobuf-c-dev
     libunwind-dev
-    # CLI: symbolication (libdw) and the examples' uploader (libcurl)
-    libdw-dev libelf-dev elfutils libcurl4-openssl-dev
+    # CLI: symbolication (libdw, the debuginfod client) and the examples'
+    # uploader (libcurl)
+    libdw-dev libelf-dev elfutils libdebuginfod-dev libcurl4-openssl-dev
     # tests and tools
     libcmocka-dev python3 gdb valgrind libc6-dbg
     # the hung-file-system scenario (a FUSE file system that never answers)
@@ -27,6 +28,9 @@ packages=(
     # ecosystem tests (issue 13): lldb reads the exported minidumps;
     # openssl makes the upload test's self-signed certificate
     lldb openssl
+    # decoder tests (issue 14): C++ test programs, a debuginfod server on
+    # loopback, JSON Schema validation of every JSON output
+    g++ debuginfod python3-jsonschema
     # fuzzing (clang -fsanitize=fuzzer needs the compiler-rt libraries,
     # which clang only recommends) and formatting
     clang libclang-rt-dev clang-format

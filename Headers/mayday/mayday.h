@@ -481,11 +481,20 @@ MAYDAY_EXPORT int mayday_last_crash_clear(const char *dir);
 typedef struct mayday_symbol {
     uint32_t size;        /* sizeof(mayday_symbol), set by the formatter */
     const char *function; /* demangled if possible; NULL if unknown */
-    uint64_t offset;      /* pc - start of function (valid if function) */
+    uint64_t offset;      /* pc - start of `symbol` if set, else of
+                             function (valid if function) */
     const char *file;     /* source file, NULL if unknown */
     uint32_t line;        /* 0 if unknown */
     uint32_t column;      /* 0 if unknown */
     int inlined;          /* 1: inlined into the next entry */
+    /* --- issue 14: decoder --- */
+    /* The ELF symbol `offset` is counted from, as `eu-addr2line -S` names
+     * it (e.g. "parse.cold" for the cold part of parse()); NULL if not
+     * known. Only on the last (not inlined) entry. */
+    const char *symbol;
+    /* 1: `symbol` starts where `function` does (so offset is also the
+     * offset into function); 0 for split parts such as ".cold". */
+    int symbol_at_function;
 } mayday_symbol;
 
 /*
@@ -509,12 +518,39 @@ typedef const char *(*mayday_image_note_fn)(void *user_data,
                                             const mayday_report *report,
                                             uint32_t image);
 
+/* --- issue 14: decoder --- */
+/* How an image was symbolicated, as a symbolicator reports it. */
+typedef struct mayday_image_symbols {
+    uint32_t size; /* sizeof(mayday_image_symbols), set by the formatter */
+    /* "ok" (symbols and file:line), "no_debug_info" (symbols only),
+     * "missing" (no file with the build-id), "build_id_mismatch" (the file
+     * at the path is another build), "no_build_id", "unverified" (neither
+     * report nor file has a build-id), "vdso", "error". */
+    const char *status;
+    const char *file;     /* the ELF file read, NULL if none */
+    const char *found_by; /* "path", "symbols_dir", "debug_dir",
+                             "debuginfod"; NULL if none */
+    const char *debug_file;     /* separate debug info, NULL if none */
+    const char *debug_found_by; /* "symbols_dir", "debug_dir", "debuglink",
+                                   "debuginfod", "in_file"; NULL if none */
+} mayday_image_symbols;
+/* Fills *out for image `image`; 0, or negative when nothing is known. */
+typedef int (*mayday_image_symbols_fn)(void *user_data,
+                                       const mayday_report *report,
+                                       uint32_t image,
+                                       mayday_image_symbols *out);
+
 /* Flags for mayday_format_options.flags. */
 enum {
     /* --- issue 14: decoder --- */
     /* JSON on a single line (no newlines, no indentation), e.g. one report
      * per line of a JSON Lines stream. No effect on text. */
-    MAYDAY_FORMAT_COMPACT = 1u << 0
+    MAYDAY_FORMAT_COMPACT = 1u << 0,
+    /* Only the crashed thread (or thread 0 when none crashed). */
+    MAYDAY_FORMAT_BRIEF = 1u << 1,
+    /* Source lines around the crashed thread's first frame that has a
+     * file:line, when that file can be read (text and JSON). */
+    MAYDAY_FORMAT_SOURCE = 1u << 2
 };
 
 typedef struct mayday_format_options {
@@ -522,7 +558,13 @@ typedef struct mayday_format_options {
     uint32_t flags;                  /* MAYDAY_FORMAT_* bits, default 0 */
     mayday_symbolize_fn symbolize;   /* NULL: no symbols */
     mayday_image_note_fn image_note; /* NULL: no notes */
-    void *user_data;                 /* passed to both callbacks */
+    void *user_data;                 /* passed to the callbacks */
+    /* --- issue 14: decoder --- */
+    mayday_image_symbols_fn image_symbols; /* NULL: no per-image status */
+    /* A crash signature computed by the caller (e.g. the CLI's), printed
+     * as given: an identifier and the normalised frames; NULL: none. */
+    const char *signature_id;
+    const char *signature;
 } mayday_format_options;
 
 MAYDAY_EXPORT void mayday_format_options_init(mayday_format_options *opt);

@@ -19,6 +19,7 @@
 #include "cli/symbolize.h"
 #include "mayday.pb-c.h"
 #include "mayday/mayday.h"
+#include "normal/reader/reader.h"
 
 enum {
     EXIT_BAD_INPUT = MDC_EXIT_BAD_INPUT,
@@ -221,7 +222,7 @@ static int cmd_decode(int argc, char **argv)
 static void crashed_function(mdc_sym *sym, const mayday_report *rep, char *buf,
                              size_t n)
 {
-    const Mayday__Report *r = mayday_report_message(rep);
+    const Mayday__Report *r = md_report_pb(rep);
     snprintf(buf, n, "?");
     size_t ti = r->has_crashed_thread ? r->crashed_thread : 0;
     if (ti >= r->n_threads || r->threads[ti]->n_frames == 0)

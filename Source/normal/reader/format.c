@@ -138,6 +138,34 @@ int md_frame_symbols(const mayday_report *rep, const mayday_format_options *o,
     return n > MD_MAX_SYMBOLS ? MD_MAX_SYMBOLS : n;
 }
 
+const char *md_frame_status(const mayday_report *rep,
+                            const mayday_format_options *o,
+                            const Mayday__Frame *f, const mayday_symbol *sym,
+                            int ns)
+{
+    (void)rep, (void)o;
+    if (!f->has_image)
+        return NULL;
+    for (int k = 0; k < ns; k++)
+        if (sym[k].file && sym[k].line)
+            return "full";
+    for (int k = 0; k < ns; k++)
+        if (sym[k].function)
+            return "function";
+    return "none";
+}
+
+int md_image_symbols(const mayday_report *rep, const mayday_format_options *o,
+                     uint32_t image, mayday_image_symbols *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->size = sizeof(*out);
+    if (!o->image_symbols ||
+        o->image_symbols(o->user_data, rep, image, out) != 0 || !out->status)
+        return MAYDAY_ENOTFOUND;
+    return 0;
+}
+
 void mayday_format_options_init(mayday_format_options *opt)
 {
     if (!opt)

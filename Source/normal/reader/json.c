@@ -217,7 +217,7 @@ static void emit_failure(md_jw *j, const Mayday__Report *r)
 
 static void emit_frame(md_jw *j, const mayday_report *rep,
                        const Mayday__Frame *f, size_t fi,
-                       const mayday_symbol *sym)
+                       const mayday_symbol *sym, const char *status)
 {
     const Mayday__Report *r = rep->pb;
     const Mayday__Image *img = f->has_image ? r->images[f->image] : NULL;
@@ -237,6 +237,9 @@ static void emit_frame(md_jw *j, const mayday_report *rep,
     md_jw_u64(j, "line", sym && sym->line, sym ? sym->line : 0);
     md_jw_u64(j, "column", sym && sym->column, sym ? sym->column : 0);
     md_jw_bool(j, "inlined", sym && sym->inlined);
+    /* --- issue 14: decoder --- */
+    md_jw_str(j, "elf_symbol", sym && !sym->inlined ? sym->symbol : NULL);
+    md_jw_str(j, "symbolicated", status);
     md_jw_end(j);
 }
 
@@ -271,16 +274,35 @@ static void emit_threads(md_jw *j, const mayday_report *rep,
         for (size_t fi = 0; fi < t->n_frames; fi++) {
             mayday_symbol sym[MD_MAX_SYMBOLS];
             int ns = md_frame_symbols(rep, o, t, fi, sym);
+            const char *st = md_frame_status(rep, o, t->frames[fi], sym, ns);
             if (ns == 0)
-                emit_frame(j, rep, t->frames[fi], fi, NULL);
+                emit_frame(j, rep, t->frames[fi], fi, NULL, st);
             for (int k = 0; k < ns; k++) {
                 sym[k].inlined = k + 1 < ns;
-                emit_frame(j, rep, t->frames[fi], fi, &sym[k]);
+                emit_frame(j, rep, t->frames[fi], fi, &sym[k], st);
             }
         }
         md_jw_end(j);
         md_jw_end(j);
     }
+    md_jw_end(j);
+}
+
+/* --- issue 14: decoder --- */
+static void emit_image_symbols(md_jw *j, const mayday_report *rep,
+                               const mayday_format_options *o, uint32_t i)
+{
+    mayday_image_symbols is;
+    if (md_image_symbols(rep, o, i, &is) != 0) {
+        md_jw_null(j, "symbols");
+        return;
+    }
+    md_jw_obj(j, "symbols");
+    md_jw_str(j, "status", is.status);
+    md_jw_str(j, "file", is.file);
+    md_jw_str(j, "found_by", is.found_by);
+    md_jw_str(j, "debug_file", is.debug_file);
+    md_jw_str(j, "debug_found_by", is.debug_found_by);
     md_jw_end(j);
 }
 
@@ -319,6 +341,7 @@ static void emit_images(md_jw *j, const mayday_report *rep,
                                ? o->image_note(o->user_data, rep, (uint32_t)i)
                                : NULL;
         md_jw_str(j, "symbols_note", note);
+        emit_image_symbols(j, rep, o, (uint32_t)i);
         md_jw_end(j);
     }
     md_jw_end(j);

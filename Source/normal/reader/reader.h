@@ -26,6 +26,13 @@ struct mayday_report {
     char signame[16];        /* storage for a derived "SIGRTn" */
 };
 
+/* The decoded message (the in-tree replacement of the deprecated
+ * mayday_report_message()). */
+static inline const Mayday__Report *md_report_pb(const mayday_report *r)
+{
+    return r->pb;
+}
+
 /* ---- names.c: enum values and signal numbers as strings */
 /* "SIGSEGV", "SIGRTMIN+3"...; NULL for numbers that are no signal. */
 const char *md_signal_name(uint32_t signo, char *buf, size_t n);
@@ -77,6 +84,18 @@ const char *md_hang_action_id(int action);      /* "continue"/"end"; NULL */
 char *md_demangle_type(const char *mangled);
 /* Index of the crashed thread's frame at Failure.exception.throw_pc, -1. */
 long md_throw_frame(const Mayday__Report *r);
+/* --- issue 14: decoder --- */
+/* How well a frame was symbolicated (JSON "symbolicated"): "full"
+ * (function and file:line), "function" (a name only), "none" (nothing, or
+ * no symbolicator), NULL when the frame is in no image. */
+const char *md_frame_status(const mayday_report *rep,
+                            const mayday_format_options *o,
+                            const Mayday__Frame *f, const mayday_symbol *sym,
+                            int ns);
+/* The image's symbolication status through o->image_symbols; 0, or
+ * negative when there is none (no callback, nothing known). */
+int md_image_symbols(const mayday_report *rep, const mayday_format_options *o,
+                     uint32_t image, mayday_image_symbols *out);
 
 int md_format_text(const mayday_report *rep, const mayday_format_options *o,
                    FILE *out);

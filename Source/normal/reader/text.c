@@ -246,7 +246,11 @@ static void print_frame(md_text *x, const Mayday__Thread *t, size_t fi)
             w += ((unsigned char)*c & 0xc0) != 0x80;
         fprintf(f, "%*s  ", x->name_w > w ? x->name_w - w : 0, "");
         if (ns && sym[k].function) {
-            tstr(f, sym[k].function);
+            /* The offset is from the ELF symbol: name it when it does not
+             * start where the function does (a ".cold" part). */
+            int split =
+                k + 1 == ns && sym[k].symbol && !sym[k].symbol_at_function;
+            tstr(f, split ? sym[k].symbol : sym[k].function);
             if (k + 1 == ns)
                 fprintf(f, "+0x%" PRIx64, sym[k].offset);
         } else if (img && fr->has_pc) {
