@@ -212,14 +212,21 @@ static void test_decode_json(void **state)
     }
     jm_free(j);
     free(oe[0]), free(oe[1]);
-    /* Two files: a JSON array of two reports. */
+    /* Two files: JSON Lines, one report object per line. */
     st = mayday(oe, "decode", "--format=json", c->report, c->report, NULL);
     assert_int_equal(st, 0);
-    j = jm_parse(oe[0], strlen(oe[0]), NULL);
-    assert_non_null(j);
-    assert_int_equal(j->type, JM_ARR);
-    assert_int_equal(j->n, 2);
-    jm_free(j);
+    char *nl = strchr(oe[0], '\n');
+    assert_non_null(nl);
+    assert_int_equal(strchr(nl + 1, '\n') - nl - 1, nl - oe[0]);
+    assert_string_equal(strchr(nl + 1, '\n') + 1, "");
+    for (int k = 0; k < 2; k++) {
+        j = jm_parse(k ? nl + 1 : oe[0], (size_t)(nl - oe[0]), NULL);
+        assert_non_null(j);
+        assert_int_equal(j->type, JM_OBJ);
+        assert_string_equal(jm_str(jm_path(j, "threads.0.frames.0.symbol")),
+                            "context_function");
+        jm_free(j);
+    }
     free(oe[0]), free(oe[1]);
 }
 
@@ -296,12 +303,22 @@ static void test_stripped(void **state)
     assert_non_null(strstr(oe[0], "not symbolicated"));
     assert_non_null(strstr(oe[0], id));
     free(oe[0]), free(oe[1]);
+    /* --strict: the crashed thread's frames lack symbols: exit 4, and
+     * the reason on stderr. */
+    st = mayday(oe, "decode", "--strict", "--no-system-debug", rep, NULL);
+    assert_int_equal(st, 4);
+    assert_non_null(strstr(oe[1], "build_id_mismatch"));
+    free(oe[0]), free(oe[1]);
     st = mayday(oe, "decode", "--format", "json", rep, NULL);
     assert_int_equal(st, 0);
     jm_node *j = jm_parse(oe[0], strlen(oe[0]), NULL);
     assert_non_null(j);
     assert_int_equal(jm_path(j, "threads.0.frames.1.symbol")->type, JM_NULL);
     assert_non_null(jm_str(jm_path(j, "images.0.symbols_note")));
+    assert_string_equal(jm_str(jm_path(j, "images.0.symbols.status")),
+                        "build_id_mismatch");
+    assert_string_equal(jm_str(jm_path(j, "threads.0.frames.1.symbolicated")),
+                        "none");
     jm_free(j);
     free(oe[0]), free(oe[1]);
     /* ...but with the right .debug under --symbols it symbolicates. */
@@ -332,9 +349,13 @@ static void test_decode_errors(void **state)
         assert_true(tc_exists(path));
     }
     free(good);
+    /* A directory is every report in it (batch): here the fixture and
+     * the corrupt bad.mayday: the good one printed, exit 1. */
     int s = mayday(oe, "decode", c->dir, NULL, NULL, NULL);
     assert_int_equal(s, 1);
-    assert_non_null(strstr(oe[1], "is a directory"));
+    assert_non_null(strstr(oe[0], "==> "));
+    assert_non_null(strstr(oe[0], "fixture.mayday"));
+    assert_non_null(strstr(oe[1], "corrupt"));
     free(oe[0]), free(oe[1]);
     s = mayday(oe, "decode", "/nonexistent/x.mayday", NULL, NULL, NULL);
     assert_int_equal(s, 1);
@@ -348,6 +369,59 @@ static void test_decode_errors(void **state)
     s = mayday(oe, "decode", c->report, "/nonexistent", c->report, NULL);
     assert_int_equal(s, 1);
     assert_non_null(strstr(oe[0], "==> "));
+    free(oe[0]), free(oe[1]);
+}
+
+/* Batch: a directory of reports in one process, JSON Lines, --brief,
+ * --strict, a module cache of 1, list --group. */
+static void test_batch(void **state)
+{
+    ctx *c = *state;
+    char d[4200], p[4300], *oe[2];
+    snprintf(d, sizeof(d), "%s/batch", c->dir);
+    mkdir(d, 0700);
+    for (int i = 0; i < 5; i++) {
+        snprintf(p, sizeof(p), "%s/r%d.mayday", d, i);
+        char t[32];
+        snprintf(t, sizeof(t), "%d000000000000000000", i + 1);
+        char *argv[] = {MAKE_FIXTURE, p, "--time", t, NULL};
+        assert_int_equal(cu_run(argv, NULL, NULL, NULL), 0);
+    }
+    char *argv[] = {MAYDAY_CLI,       "decode", "--format", "jsonl",
+                    "--module-cache", "1",      d,          NULL};
+    assert_int_equal(cu_run(argv, NULL, &oe[0], &oe[1]), 0);
+    int lines = 0;
+    for (char *l = oe[0], *e; (e = strchr(l, '\n')); l = e + 1, lines++) {
+        jm_node *j = jm_parse(l, (size_t)(e - l), NULL);
+        assert_non_null(j);
+        assert_string_equal(jm_str(jm_path(j, "threads.0.frames.1.symbol")),
+                            "marker_function");
+        assert_non_null(jm_str(jm_path(j, "signature.id")));
+        jm_free(j);
+    }
+    assert_int_equal(lines, 5);
+    free(oe[0]), free(oe[1]);
+    /* --brief: only the crashed thread. */
+    char *bv[] = {MAYDAY_CLI, "decode",  "--brief", "--format",
+                  "json",     c->report, NULL};
+    assert_int_equal(cu_run(bv, NULL, &oe[0], &oe[1]), 0);
+    jm_node *j = jm_parse(oe[0], strlen(oe[0]), NULL);
+    assert_non_null(j);
+    assert_int_equal(jm_get(j, "threads")->n, 1);
+    assert_true(jm_path(j, "threads.0.crashed")->b);
+    jm_free(j);
+    free(oe[0]), free(oe[1]);
+    /* --strict: the fixture's frames all have symbols (exit 0); a binary
+     * with another build-id at the recorded path does not (exit 4). */
+    char *sv[] = {MAYDAY_CLI,        "decode",  "--strict",
+                  "--no-debuginfod", c->report, NULL};
+    assert_int_equal(cu_run(sv, NULL, &oe[0], &oe[1]), 0);
+    free(oe[0]), free(oe[1]);
+    /* list --group: five reports, one signature. */
+    assert_int_equal(mayday(oe, "list", "--group", d, NULL, NULL), 0);
+    char buf[1024];
+    assert_non_null(cu_line_starting(oe[0], "5 ", buf, sizeof(buf)));
+    assert_non_null(strstr(buf, "SIGSEGV: context_function"));
     free(oe[0]), free(oe[1]);
 }
 
@@ -510,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_decode_json),
         cmocka_unit_test(test_stripped),
         cmocka_unit_test(test_decode_errors),
+        cmocka_unit_test(test_batch),
         cmocka_unit_test(test_list_purge),
         cmocka_unit_test(test_real_crash),
     };

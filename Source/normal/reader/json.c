@@ -243,6 +243,23 @@ static void emit_frame(md_jw *j, const mayday_report *rep,
     md_jw_end(j);
 }
 
+/* --- issue 14: what register values point into (images' segments). */
+static void emit_register_notes(md_jw *j, const mayday_report *rep,
+                                const mayday_format_options *o,
+                                const Mayday__Thread *t)
+{
+    const Mayday__Report *r = rep->pb;
+    md_jw_obj(j, "register_notes");
+    for (size_t i = 0; i < t->n_registers; i++) {
+        char note[512];
+        if (md_register_note(rep, o, t->registers[i], note, sizeof(note))) {
+            const char *nm = r->register_names[i];
+            md_jw_str(j, nm ? nm : "", note);
+        }
+    }
+    md_jw_end(j);
+}
+
 static void emit_threads(md_jw *j, const mayday_report *rep,
                          const mayday_format_options *o)
 {
@@ -250,6 +267,8 @@ static void emit_threads(md_jw *j, const mayday_report *rep,
     md_jw_arr(j, "threads");
     for (size_t ti = 0; ti < r->n_threads; ti++) {
         const Mayday__Thread *t = r->threads[ti];
+        if (!md_thread_shown(r, o, ti))
+            continue;
         md_jw_obj(j, NULL);
         md_jw_u64(j, "index", 1, ti);
         md_jw_u64(j, "tid", t->has_tid, t->tid);
@@ -270,6 +289,7 @@ static void emit_threads(md_jw *j, const mayday_report *rep,
             md_jw_hex(j, nm ? nm : "", 1, t->registers[i]);
         }
         md_jw_end(j);
+        emit_register_notes(j, rep, o, t);
         md_jw_arr(j, "frames");
         for (size_t fi = 0; fi < t->n_frames; fi++) {
             mayday_symbol sym[MD_MAX_SYMBOLS];
@@ -347,6 +367,38 @@ static void emit_images(md_jw *j, const mayday_report *rep,
     md_jw_end(j);
 }
 
+/* --- issue 14: signature and source context (null when absent). */
+static void emit_decoder_extras(md_jw *j, const mayday_report *rep,
+                                const mayday_format_options *o)
+{
+    if (o->signature_id || o->signature) {
+        md_jw_obj(j, "signature");
+        md_jw_str(j, "id", o->signature_id);
+        md_jw_str(j, "text", o->signature);
+        md_jw_end(j);
+    } else {
+        md_jw_null(j, "signature");
+    }
+    md_source src;
+    if (!md_source_context(rep, o, &src)) {
+        md_jw_null(j, "source");
+        return;
+    }
+    md_jw_obj(j, "source");
+    md_jw_u64(j, "frame", 1, src.frame);
+    md_jw_str(j, "file", src.file);
+    md_jw_u64(j, "line", 1, src.line);
+    md_jw_arr(j, "lines");
+    for (size_t i = 0; i < src.n; i++) {
+        md_jw_obj(j, NULL);
+        md_jw_u64(j, "line", 1, src.lines[i].line);
+        md_jw_str(j, "text", src.lines[i].text);
+        md_jw_end(j);
+    }
+    md_jw_end(j);
+    md_jw_end(j);
+}
+
 static void emit_annotations(md_jw *j, const Mayday__Report *r)
 {
     md_jw_obj(j, "annotations");
@@ -384,6 +436,7 @@ int md_format_json(const mayday_report *rep, const mayday_format_options *o,
     emit_threads(j, rep, o);
     emit_images(j, rep, o);
     emit_annotations(j, rep->pb);
+    emit_decoder_extras(j, rep, o);
     md_jw_end(j);
     int rc = md_jw_finish(j);
     free(j);

@@ -97,6 +97,36 @@ const char *md_frame_status(const mayday_report *rep,
 int md_image_symbols(const mayday_report *rep, const mayday_format_options *o,
                      uint32_t image, mayday_image_symbols *out);
 
+/* ---- extras.c: --brief, source context, register notes */
+/* The thread MAYDAY_FORMAT_BRIEF keeps: the crashed one, else 0. */
+size_t md_brief_thread(const Mayday__Report *r);
+/* 1 if thread ti is rendered (all of them unless BRIEF). */
+int md_thread_shown(const Mayday__Report *r, const mayday_format_options *o,
+                    size_t ti);
+
+#define MD_SOURCE_CONTEXT 3 /* lines before and after */
+#define MD_SOURCE_LINES (2 * MD_SOURCE_CONTEXT + 1)
+typedef struct md_source_line {
+    uint32_t line;
+    char text[240]; /* cut at 239 bytes */
+} md_source_line;
+typedef struct md_source {
+    char file[1024];
+    uint32_t line;
+    size_t frame; /* index of the frame in the thread */
+    size_t n;
+    md_source_line lines[MD_SOURCE_LINES];
+} md_source;
+/* With MAYDAY_FORMAT_SOURCE: the lines around the first frame of the
+ * crashed thread whose innermost file:line can be read. 1 if found. */
+int md_source_context(const mayday_report *rep, const mayday_format_options *o,
+                      md_source *out);
+/* What value points into, e.g. "libc.so.6 r-x +0x2724a
+ * __libc_start_call_main+0x7a" (an image's segment; the function when it
+ * is code and there is a symbolicator). 1 if it points into an image. */
+int md_register_note(const mayday_report *rep, const mayday_format_options *o,
+                     uint64_t v, char *buf, size_t n);
+
 int md_format_text(const mayday_report *rep, const mayday_format_options *o,
                    FILE *out);
 int md_format_json(const mayday_report *rep, const mayday_format_options *o,

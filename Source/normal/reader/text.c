@@ -172,7 +172,8 @@ static void print_header(FILE *f, const mayday_report *rep)
     }
 }
 
-static void print_signal(FILE *f, const mayday_report *rep)
+static void print_signal(FILE *f, const mayday_report *rep,
+                         const mayday_format_options *o)
 {
     const Mayday__Report *r = rep->pb;
     const Mayday__Signal *s = r->signal;
@@ -203,6 +204,12 @@ static void print_signal(FILE *f, const mayday_report *rep)
     const char *c = r->has_cause ? md_cause_text(r->cause) : NULL;
     if (c)
         fprintf(f, LABEL "%s\n", "Cause:", c);
+    if (o->signature_id || o->signature) {
+        fprintf(f, LABEL "%s  ",
+                "Signature:", o->signature_id ? o->signature_id : "");
+        tstr(f, o->signature ? o->signature : "");
+        fputc('\n', f);
+    }
     if (r->abort_message) {
         fprintf(f, LABEL, "Abort message:");
         tstr(f, r->abort_message);
@@ -282,6 +289,45 @@ static int is_hung(const Mayday__Report *r, const Mayday__Thread *t)
            t->tid == fl->hang->tid;
 }
 
+/* --- issue 14: source lines around the crashed frame (--source). */
+static void print_source(md_text *x)
+{
+    md_source src;
+    if (!md_source_context(x->rep, x->o, &src))
+        return;
+    fprintf(x->f, "\nSource of frame #%02zu, ", src.frame);
+    tstr(x->f, src.file);
+    fprintf(x->f, ":%" PRIu32 ":\n", src.line);
+    for (size_t i = 0; i < src.n; i++) {
+        fprintf(x->f, "%s%6" PRIu32 "  ",
+                src.lines[i].line == src.line ? "->" : "  ", src.lines[i].line);
+        tstr(x->f, src.lines[i].text);
+        fputc('\n', x->f);
+    }
+}
+
+/* --- issue 14: what register values point into. */
+static void print_register_notes(md_text *x, const Mayday__Thread *t)
+{
+    const Mayday__Report *r = x->rep->pb;
+    int any = 0;
+    for (size_t i = 0; i < t->n_registers; i++) {
+        char note[512];
+        if (!md_register_note(x->rep, x->o, t->registers[i], note,
+                              sizeof(note)))
+            continue;
+        if (!any++)
+            fputs("  pointing into images:\n", x->f);
+        const char *nm = r->register_names[i];
+        size_t w = strlen(nm ? nm : "");
+        fprintf(x->f, "  %*s", w < 6 ? (int)(6 - w) : 0, "");
+        tstr(x->f, nm);
+        fprintf(x->f, " 0x%016" PRIx64 "  ", t->registers[i]);
+        tstr(x->f, note);
+        fputc('\n', x->f);
+    }
+}
+
 static void print_thread(md_text *x, size_t ti, int with_regs)
 {
     FILE *f = x->f;
@@ -317,6 +363,8 @@ static void print_thread(md_text *x, size_t ti, int with_regs)
     }
     if (t->frames_capped)
         fputs("    ... (frame limit reached)\n", f);
+    if (with_regs)
+        print_source(x);
     if (!with_regs || t->n_registers == 0)
         return;
     fprintf(f, "\nRegisters of thread %zu:\n", ti);
@@ -330,6 +378,7 @@ static void print_thread(md_text *x, size_t ti, int with_regs)
         if (i % 3 == 2 || i + 1 == t->n_registers)
             fputc('\n', f);
     }
+    print_register_notes(x, t);
 }
 
 /* Failure section (issue 12): what failed beyond the bare signal. */
@@ -472,13 +521,17 @@ int md_format_text(const mayday_report *rep, const mayday_format_options *o,
             x.name_w = w < 40 ? w : 40;
     }
     print_header(f, rep);
-    print_signal(f, rep);
+    print_signal(f, rep, o);
     print_failure(&x); /* issue 12 */
     if (r->has_crashed_thread)
         print_thread(&x, r->crashed_thread, 1);
     for (size_t ti = 0; ti < r->n_threads; ti++)
-        if (!r->has_crashed_thread || ti != r->crashed_thread)
-            print_thread(&x, ti, r->n_threads == 1 && !r->has_crashed_thread);
+        if ((!r->has_crashed_thread || ti != r->crashed_thread) &&
+            md_thread_shown(r, o, ti))
+            print_thread(
+                &x, ti,
+                (r->n_threads == 1 || (o->flags & MAYDAY_FORMAT_BRIEF)) &&
+                    !r->has_crashed_thread);
     print_images(&x);
     if (r->n_annotations) {
         fputs("\nAnnotations:\n", f);
