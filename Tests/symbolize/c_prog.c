@@ -6,7 +6,9 @@
  * (check_value.cold), and functions of two dlopen'ed libraries (one stripped
  * with a .gnu_debuglink, one with only its build-id to find its DWARF).
  *
- *   c_prog REPORT_DIR inline|cold|dl-debuglink|dl-buildid [LIBDIR]
+ *   c_prog REPORT_DIR inline|cold|abort|dl-debuglink|dl-buildid [LIBDIR]
+ *
+ * abort: give_up() calls abort() (for the crash signature tests).
  *
  * Context: test helper program (it crashes on purpose).
  */
@@ -59,6 +61,13 @@ static __attribute__((noinline)) int check_value(int v)
     return s * 2 + g_sink;
 }
 
+static __attribute__((noinline)) int give_up(int v)
+{
+    if (v >= 0)
+        abort();
+    return v;
+}
+
 static int run_lib(const char *dir, const char *name, const char *fn)
 {
     char path[4096];
@@ -87,6 +96,8 @@ int main(int argc, char **argv)
     const char *mode = argv[2];
     if (strcmp(mode, "inline") == 0)
         return recurse(3);
+    if (strcmp(mode, "abort") == 0)
+        return give_up(g_sink);
     if (strcmp(mode, "cold") == 0)
         return check_value(g_sink + 42);
     if (strcmp(mode, "dl-debuglink") == 0 && argc > 3)

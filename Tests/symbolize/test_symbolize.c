@@ -110,6 +110,79 @@ static int teardown(void **state)
 
 /* Runs prog DIR mode [arg] (it must die of SIGSEGV), decodes its report
  * as JSON with extra decode options, returns the parsed JSON. */
+static int g_expect_sig = SIGSEGV;
+static char g_last_report[4400];
+static jm_node *crash_and_decode(const char *prog, const char *mode,
+                                 const char *arg, const char *opt1,
+                                 const char *opt2);
+
+/* The signature id and the JSON of `decode --format json [opt] report`. */
+static jm_node *decode_with(const char *report, const char *opt, char *id,
+                            size_t n)
+{
+    char *dv[] = {MAYDAY_CLI, "decode", "--format", "json", "--no-debuginfod",
+                  (char *)(opt ? opt : report), opt ? (char *)report : NULL,
+                  NULL};
+    char *out, *err;
+    int st = cu_run(dv, NULL, &out, &err);
+    if (st != 0)
+        fail_msg("decode failed (%d): %s", st, err);
+    jm_node *j = jm_parse(out, strlen(out), NULL);
+    assert_non_null(j);
+    snprintf(id, n, "%s", jm_str(jm_path(j, "signature.id")));
+    printf("signature%s: %s %s\n", opt ? " (--no-system-debug)" : "", id,
+           jm_str(jm_path(j, "signature.text")));
+    free(out);
+    free(err);
+    return j;
+}
+
+/* 1 if some frame's symbol differs between the two decodes. */
+static int symbols_differ(jm_node *a, jm_node *b)
+{
+    jm_node *fa = jm_path(a, "threads.0.frames"),
+            *fb = jm_path(b, "threads.0.frames");
+    for (size_t i = 0; i < fa->n && i < fb->n; i++) {
+        const char *x = jm_str(jm_get(fa->kids[i], "symbol"));
+        const char *y = jm_str(jm_get(fb->kids[i], "symbol"));
+        if ((x || y) && (!x || !y || strcmp(x, y) != 0))
+            return 1;
+    }
+    return fa->n != fb->n;
+}
+
+/* The same crash has the same signature with and without the system's
+ * debug info (libc6-dbg), although libc's frames are named differently;
+ * different crashes have different signatures. */
+static void test_signature(void **state)
+{
+    (void)state;
+    if (access("/usr/lib/debug/.build-id", F_OK) != 0)
+        skip();
+    const char *modes[] = {"inline", "cold", "abort"};
+    const int sigs[] = {SIGSEGV, SIGSEGV, SIGABRT};
+    char ids[3][64];
+    for (int i = 0; i < 3; i++) {
+        g_expect_sig = sigs[i];
+        jm_free(crash_and_decode(C_PIE, modes[i], NULL, NULL, NULL));
+        g_expect_sig = SIGSEGV;
+        char id2[64];
+        jm_node *a = decode_with(g_last_report, NULL, ids[i], sizeof(ids[i]));
+        jm_node *b = decode_with(g_last_report, "--no-system-debug", id2,
+                                 sizeof(id2));
+        assert_true(symbols_differ(a, b));
+        assert_string_equal(ids[i], id2);
+        const char *text = jm_str(jm_path(a, "signature.text"));
+        if (i == 2) /* abort's machinery is not part of it */
+            assert_true(strncmp(text, "SIGABRT: give_up | main", 23) == 0);
+        jm_free(a);
+        jm_free(b);
+    }
+    assert_string_not_equal(ids[0], ids[1]);
+    assert_string_not_equal(ids[0], ids[2]);
+    assert_string_not_equal(ids[1], ids[2]);
+}
+
 static jm_node *crash_and_decode(const char *prog, const char *mode,
                                  const char *arg, const char *opt1,
                                  const char *opt2)
@@ -123,12 +196,14 @@ static jm_node *crash_and_decode(const char *prog, const char *mode,
     setenv("ASAN_OPTIONS", "handle_segv=0:handle_abort=0", 1);
     char *argv[] = {(char *)prog, dir, (char *)mode, (char *)arg, NULL};
     int st = cu_run(argv, NULL, NULL, NULL);
-    if (st != 1000 + SIGSEGV)
-        fail_msg("%s %s ended with %d, not SIGSEGV", prog, mode, st);
+    if (st != 1000 + g_expect_sig)
+        fail_msg("%s %s ended with %d, not signal %d", prog, mode, st,
+                 g_expect_sig);
     char **paths;
     size_t n;
     assert_int_equal(mayday_reports_list(dir, &paths, &n), 0);
     assert_int_equal(n, 1);
+    snprintf(g_last_report, sizeof(g_last_report), "%s", paths[0]);
     /* MAYDAY_CLI_UNDER_TEST: another build of the CLI (to measure an
      * older one against the same tools; docs/performance.md). */
     const char *cli = getenv("MAYDAY_CLI_UNDER_TEST");
@@ -270,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_c_inline),   cmocka_unit_test(test_c_cold),
         cmocka_unit_test(test_cxx),        cmocka_unit_test(test_dl_debuglink),
         cmocka_unit_test(test_dl_buildid),
+        cmocka_unit_test(test_signature),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
