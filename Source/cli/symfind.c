@@ -7,6 +7,7 @@
  * and wrong, which is worse than none.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <elfutils/debuginfod.h>
 #include <elfutils/libdwelf.h>
 #include <fcntl.h>
@@ -239,9 +240,15 @@ static char *find_debuginfod(mdc_find *f, const unsigned char *id, size_t len,
     if (fd < 0) {
         char h[2 * MDC_MAX_ID + 1];
         hex(id, len, h);
+        /* A server that cannot be reached or does not answer in time
+         * would cost that time again for every image: stop asking. */
+        int down = fd != -ENOENT && fd != -ENOSYS;
         snprintf(f->dfd_error, sizeof(f->dfd_error),
-                 "debuginfod: %s for %s: %s",
-                 want_exec ? "executable" : "debuginfo", h, strerror(-fd));
+                 "debuginfod: %s for %s: %s%s",
+                 want_exec ? "executable" : "debuginfo", h, strerror(-fd),
+                 down ? " (debuginfod not asked again)" : "");
+        if (down)
+            f->o.debuginfod = 0;
         free(path);
         return NULL;
     }
