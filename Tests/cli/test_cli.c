@@ -22,6 +22,7 @@
 #include "common.h"
 #include "fixture.h"
 #include "json_mini.h"
+#include "schema_check.h"
 
 typedef struct ctx {
     char *dir;
@@ -182,6 +183,7 @@ static void test_decode_json(void **state)
     char *oe[2];
     int st = mayday(oe, "decode", "--format", "json", c->report, NULL);
     assert_int_equal(st, 0);
+    jm_schema_collect(oe[0], strlen(oe[0]));
     jm_node *j = jm_parse(oe[0], strlen(oe[0]), NULL);
     assert_non_null(j);
     struct {
@@ -218,6 +220,7 @@ static void test_decode_json(void **state)
     /* Two files: JSON Lines, one report object per line. */
     st = mayday(oe, "decode", "--format=json", c->report, c->report, NULL);
     assert_int_equal(st, 0);
+    jm_schema_collect(oe[0], strlen(oe[0]));
     char *nl = strchr(oe[0], '\n');
     assert_non_null(nl);
     assert_int_equal(strchr(nl + 1, '\n') - nl - 1, nl - oe[0]);
@@ -314,6 +317,7 @@ static void test_stripped(void **state)
     free(oe[0]), free(oe[1]);
     st = mayday(oe, "decode", "--format", "json", rep, NULL);
     assert_int_equal(st, 0);
+    jm_schema_collect(oe[0], strlen(oe[0]));
     jm_node *j = jm_parse(oe[0], strlen(oe[0]), NULL);
     assert_non_null(j);
     assert_int_equal(jm_path(j, "threads.0.frames.1.symbol")->type, JM_NULL);
@@ -393,6 +397,7 @@ static void test_batch(void **state)
     char *argv[] = {MAYDAY_CLI,       "decode", "--format", "jsonl",
                     "--module-cache", "1",      d,          NULL};
     assert_int_equal(cu_run(argv, NULL, &oe[0], &oe[1]), 0);
+    jm_schema_collect(oe[0], strlen(oe[0]));
     int lines = 0;
     for (char *l = oe[0], *e; (e = strchr(l, '\n')); l = e + 1, lines++) {
         jm_node *j = jm_parse(l, (size_t)(e - l), NULL);
@@ -408,6 +413,7 @@ static void test_batch(void **state)
     char *bv[] = {MAYDAY_CLI, "decode",  "--brief", "--format",
                   "json",     c->report, NULL};
     assert_int_equal(cu_run(bv, NULL, &oe[0], &oe[1]), 0);
+    jm_schema_collect(oe[0], strlen(oe[0]));
     jm_node *j = jm_parse(oe[0], strlen(oe[0]), NULL);
     assert_non_null(j);
     assert_int_equal(jm_get(j, "threads")->n, 1);
@@ -536,6 +542,7 @@ static void test_real_crash(void **state)
 
     st = mayday(oe, "decode", "--format", "json", rep, NULL);
     assert_int_equal(st, 0);
+    jm_schema_collect(oe[0], strlen(oe[0]));
     jm_node *j = jm_parse(oe[0], strlen(oe[0]), NULL);
     assert_non_null(j);
     assert_string_equal(jm_str(jm_path(j, "signal.name")), "SIGSEGV");
@@ -579,6 +586,13 @@ static void test_real_crash(void **state)
     free(oe[0]), free(oe[1]);
 }
 
+/* Every JSON output of this program against docs/report.schema.json. */
+static void test_json_schema(void **state)
+{
+    (void)state;
+    assert_int_equal(jm_schema_validate(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -590,6 +604,7 @@ int main(void)
         cmocka_unit_test(test_batch),
         cmocka_unit_test(test_list_purge),
         cmocka_unit_test(test_real_crash),
+        cmocka_unit_test(test_json_schema),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

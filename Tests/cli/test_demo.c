@@ -21,6 +21,7 @@
 #include "cli_util.h"
 #include "common.h"
 #include "json_mini.h"
+#include "schema_check.h"
 
 static void check_kind(const char *root, const char *kind, int sig,
                        const char *fn)
@@ -53,6 +54,7 @@ static void check_kind(const char *root, const char *kind, int sig,
 
     char *js[] = {MAYDAY_CLI, "decode", "--format", "json", paths[0], NULL};
     assert_int_equal(cu_run(js, NULL, &out, &err), 0);
+    jm_schema_collect(out, strlen(out));
     jm_node *j = jm_parse(out, strlen(out), NULL);
     if (!j)
         fail_msg("%s: JSON does not parse", kind);
@@ -101,8 +103,16 @@ static void test_demo_kinds(void **state)
     free(root);
 }
 
+/* Every JSON output of this program against docs/report.schema.json. */
+static void test_json_schema(void **state)
+{
+    (void)state;
+    assert_int_equal(jm_schema_validate(), 0);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_demo_kinds)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_demo_kinds),
+                                       cmocka_unit_test(test_json_schema)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@
 #include "common.h"
 #include "fixture.h"
 #include "json_mini.h"
+#include "schema_check.h"
 #include "mayday.pb-c.h"
 
 #define FFFD "\xef\xbf\xbd"
@@ -172,6 +173,8 @@ static jm_node *json_of(const mayday_report *r, const mayday_format_options *o)
 {
     int rc;
     char *s = tc_format(r, MAYDAY_FORMAT_JSON, o, &rc);
+    if (s)
+        jm_schema_collect(s, strlen(s));
     assert_int_equal(rc, 0);
     size_t err = 0;
     jm_node *root = jm_parse(s, strlen(s), &err);
@@ -575,6 +578,13 @@ static void test_symbolicator_hook(void **state)
     free(dir);
 }
 
+/* Every JSON output of this program against docs/report.schema.json. */
+static void test_json_schema(void **state)
+{
+    (void)state;
+    assert_int_equal(jm_schema_validate(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -583,6 +593,7 @@ int main(void)
         cmocka_unit_test(test_live),
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_symbolicator_hook),
+        cmocka_unit_test(test_json_schema),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

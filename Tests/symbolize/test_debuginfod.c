@@ -29,6 +29,7 @@
 #include "cli_util.h"
 #include "common.h"
 #include "json_mini.h"
+#include "schema_check.h"
 #include "symcmp.h"
 
 typedef struct ctx {
@@ -194,6 +195,7 @@ static jm_node *decode(ctx *c, const char *url, const char *cache,
     int st = cu_run(dv, NULL, &out, &err);
     if (st != 0)
         fail_msg("decode failed (%d): %s", st, err);
+    jm_schema_collect(out, strlen(out));
     jm_node *j = jm_parse(out, strlen(out), NULL);
     assert_non_null(j);
     free(out);
@@ -284,11 +286,19 @@ static void test_server_broken(void **state)
     jm_free(j);
 }
 
+/* Every JSON output of this program against docs/report.schema.json. */
+static void test_json_schema(void **state)
+{
+    (void)state;
+    assert_int_equal(jm_schema_validate(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_from_server),
         cmocka_unit_test(test_server_broken),
+        cmocka_unit_test(test_json_schema),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -26,6 +26,7 @@
 #include "cli_util.h"
 #include "common.h"
 #include "json_mini.h"
+#include "schema_check.h"
 #include "symcmp.h"
 
 typedef struct ctx {
@@ -135,6 +136,7 @@ static jm_node *decode_with(const char *report, const char *opt, char *id,
     int st = cu_run(dv, NULL, &out, &err);
     if (st != 0)
         fail_msg("decode failed (%d): %s", st, err);
+    jm_schema_collect(out, strlen(out));
     jm_node *j = jm_parse(out, strlen(out), NULL);
     assert_non_null(j);
     snprintf(id, n, "%s", jm_str(jm_path(j, "signature.id")));
@@ -228,6 +230,7 @@ static jm_node *crash_and_decode(const char *prog, const char *mode,
     mayday_reports_list_free(paths, n);
     if (st != 0)
         fail_msg("decode failed (%d): %s", st, err);
+    jm_schema_collect(out, strlen(out));
     jm_node *j = jm_parse(out, strlen(out), NULL);
     assert_non_null(j);
     free(out);
@@ -347,12 +350,20 @@ static void test_dl_buildid(void **state)
     jm_free(j);
 }
 
+/* Every JSON output of this program against docs/report.schema.json. */
+static void test_json_schema(void **state)
+{
+    (void)state;
+    assert_int_equal(jm_schema_validate(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_c_inline),   cmocka_unit_test(test_c_cold),
-        cmocka_unit_test(test_cxx),        cmocka_unit_test(test_dl_debuglink),
-        cmocka_unit_test(test_dl_buildid), cmocka_unit_test(test_signature),
+        cmocka_unit_test(test_c_inline),    cmocka_unit_test(test_c_cold),
+        cmocka_unit_test(test_cxx),         cmocka_unit_test(test_dl_debuglink),
+        cmocka_unit_test(test_dl_buildid),  cmocka_unit_test(test_signature),
+        cmocka_unit_test(test_json_schema),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
