@@ -40,6 +40,7 @@
 #include "bench_util.h"
 #include "mayday.pb-c.h"
 #include "mayday/mayday.h"
+#include "normal/reader/reader.h"
 
 /* ------------------------------------------------------------ child */
 
@@ -127,7 +128,7 @@ static void inspect(cell *c, int round, const char *path)
         fprintf(stderr, "bench_crash: cannot load %s\n", path);
         return;
     }
-    const Mayday__Report *m = mayday_report_message(rep);
+    const Mayday__Report *m = md_report_pb(rep);
     if (m->header) {
         c->handoff_ms[round] = (double)m->header->handoff_ns / 1e6;
         c->suspend_ms[round] = (double)m->header->suspend_ns / 1e6;

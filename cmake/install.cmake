@@ -85,6 +85,10 @@ if(TARGET mayday_cxx_shared)
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 endif()
+# The report schema, for readers that decode mayday_report_encoded()'s
+# message with a protobuf library of their own (issue 14).
+install(FILES ${CMAKE_SOURCE_DIR}/Protobuf/mayday.proto
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/mayday)
 install(EXPORT mayday-targets NAMESPACE mayday::
   FILE mayday-targets.cmake DESTINATION ${MAYDAY_INSTALL_CMAKEDIR})
 

@@ -428,16 +428,80 @@ typedef struct mayday_report_info {
 MAYDAY_EXPORT int mayday_report_get_info(const mayday_report *report,
                                          mayday_report_info *info);
 
+#if defined(__GNUC__)
+#define MAYDAY_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#else
+#define MAYDAY_DEPRECATED(msg)
+#endif
+
 /*
- * The decoded protobuf message behind a loaded report (protobuf-c's
- * `Mayday__Report` from mayday.pb-c.h, generated from Protobuf/mayday.proto),
- * for readers that want every field. Read-only; valid until
- * mayday_report_free(). Every index in it (crashed_thread, Frame.image) and
- * every count (registers vs register_names) was checked by the loader.
+ * DEPRECATED (issue 14): the decoded protobuf-c message behind a loaded
+ * report (`Mayday__Report` of a mayday.pb-c.h generated from
+ * Protobuf/mayday.proto). That generated header is not installed, and the
+ * struct's layout changes whenever the schema grows, so a caller compiled
+ * against one version would misread another. Kept (functions are never
+ * removed) and still working; use the accessors below
+ * (mayday_report_get_image/_thread/_frame), or mayday_report_encoded()
+ * with the installed share/mayday/mayday.proto and any protobuf library.
  */
 struct Mayday__Report;
-MAYDAY_EXPORT const struct Mayday__Report *
-mayday_report_message(const mayday_report *report);
+MAYDAY_EXPORT MAYDAY_DEPRECATED("use mayday_report_get_image/_thread/_frame "
+                                "or mayday_report_encoded")
+const struct Mayday__Report *mayday_report_message(const mayday_report *report);
+
+/* ------------------------------------- reader accessors (issue 14) */
+
+/*
+ * Each fills only out->size bytes (set it to sizeof(*out)), like
+ * mayday_report_get_info(); strings are never NULL ("" when absent) and
+ * stay valid until mayday_report_free(). 0, or MAYDAY_EINVAL for a bad
+ * argument or an index out of range.
+ */
+typedef struct mayday_image_info {
+    uint32_t size;         /* set by the caller: sizeof(mayday_image_info) */
+    const char *path;      /* as recorded, "" if none */
+    const char *name;      /* the name shown: basename, "[vdso]" or "???" */
+    uint64_t base;         /* lowest mapped address */
+    uint64_t bytes;        /* mapped size */
+    uint64_t load_bias;    /* pc - load_bias is the ELF address */
+    const uint8_t *build_id; /* NULL if none recorded */
+    size_t build_id_len;
+    int main_program;
+    int vdso;
+} mayday_image_info;
+MAYDAY_EXPORT int mayday_report_get_image(const mayday_report *report,
+                                          uint32_t index,
+                                          mayday_image_info *out);
+
+typedef struct mayday_thread_info {
+    uint32_t size;       /* set by the caller: sizeof(mayday_thread_info) */
+    uint32_t tid;        /* 0 if unknown */
+    const char *name;
+    int crashed;
+    const char *state;   /* "suspended", "crashed", ... (the JSON's) */
+    uint32_t frame_count;
+} mayday_thread_info;
+MAYDAY_EXPORT int mayday_report_get_thread(const mayday_report *report,
+                                           uint32_t index,
+                                           mayday_thread_info *out);
+
+typedef struct mayday_frame_info {
+    uint32_t size;     /* set by the caller: sizeof(mayday_frame_info) */
+    uint64_t pc, sp;
+    const char *trust; /* "context", "cfi", ... (the JSON's) */
+    int32_t image;     /* index into the images, -1 if none */
+    int context;       /* 1: pc is the faulting instruction itself */
+} mayday_frame_info;
+MAYDAY_EXPORT int mayday_report_get_frame(const mayday_report *report,
+                                          uint32_t thread, uint32_t frame,
+                                          mayday_frame_info *out);
+
+/* The report as one protobuf message (mayday.Report, the schema installed
+ * as share/mayday/mayday.proto), for readers that want every field with a
+ * protobuf library of their own. *data stays valid until
+ * mayday_report_free(). 0, MAYDAY_EINVAL or MAYDAY_ENOMEM. */
+MAYDAY_EXPORT int mayday_report_encoded(const mayday_report *report,
+                                        const void **data, size_t *len);
 
 /* ------------------------------------------------------ the last crash */
 

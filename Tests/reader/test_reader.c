@@ -87,10 +87,55 @@ static void test_info(void **state)
     info.size = 4;
     assert_int_equal(mayday_report_get_info(r, &info), MAYDAY_EINVAL);
 
-    /* The underlying message is reachable and equal. */
+    /* The underlying message is reachable and equal (deprecated, still
+     * working: functions are never removed). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
     const Mayday__Report *m = mayday_report_message(r);
+#pragma GCC diagnostic pop
     assert_non_null(m);
     assert_int_equal(m->n_images, pb->n_images);
+
+    /* The accessors that replace it, against the fixture's message. */
+    for (uint32_t i = 0; i < pb->n_images; i++) {
+        mayday_image_info ii = {.size = sizeof(ii)};
+        assert_int_equal(mayday_report_get_image(r, i, &ii), 0);
+        assert_string_equal(ii.path,
+                            pb->images[i]->path ? pb->images[i]->path : "");
+        assert_true(ii.base == pb->images[i]->address);
+        assert_int_equal(ii.build_id_len, pb->images[i]->has_build_id
+                                              ? pb->images[i]->build_id.len
+                                              : 0);
+    }
+    mayday_image_info bad = {.size = sizeof(bad)};
+    assert_int_equal(mayday_report_get_image(r, (uint32_t)pb->n_images, &bad),
+                     MAYDAY_EINVAL);
+    mayday_thread_info ti = {.size = sizeof(ti)};
+    assert_int_equal(mayday_report_get_thread(r, 0, &ti), 0);
+    assert_int_equal(ti.frame_count, pb->threads[0]->n_frames);
+    assert_int_equal(ti.tid, pb->threads[0]->tid);
+    mayday_frame_info fi = {.size = sizeof(fi)};
+    assert_int_equal(mayday_report_get_frame(r, 0, 0, &fi), 0);
+    assert_true(fi.pc == pb->threads[0]->frames[0]->pc);
+    assert_int_equal(mayday_report_get_frame(r, 0, ti.frame_count, &fi),
+                     MAYDAY_EINVAL);
+    /* A caller with an older, shorter struct gets only its fields. */
+    mayday_frame_info small;
+    memset(&small, 0x5a, sizeof(small));
+    small.size = offsetof(mayday_frame_info, sp);
+    assert_int_equal(mayday_report_get_frame(r, 0, 0, &small), 0);
+    assert_true(small.pc == fi.pc);
+    assert_true(small.sp == 0x5a5a5a5a5a5a5a5aull);
+    /* The encoded message decodes (protobuf-c) to the same report. */
+    const void *enc;
+    size_t enc_len;
+    assert_int_equal(mayday_report_encoded(r, &enc, &enc_len), 0);
+    Mayday__Report *back = mayday__report__unpack(NULL, enc_len, enc);
+    assert_non_null(back);
+    assert_int_equal(back->n_threads, pb->n_threads);
+    assert_true(back->threads[0]->frames[0]->pc ==
+                pb->threads[0]->frames[0]->pc);
+    mayday__report__free_unpacked(back, NULL);
 
     mayday_report_free(r);
     fx_free(pb);

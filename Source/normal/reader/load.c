@@ -231,6 +231,7 @@ void mayday_report_free(mayday_report *report)
     if (!report)
         return;
     mayday__report__free_unpacked(report->pb, NULL);
+    free(report->encoded);
     free(report);
 }
 

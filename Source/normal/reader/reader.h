@@ -24,6 +24,9 @@ struct mayday_report {
     char uuid[40];           /* formatted header.uuid, "" if absent */
     const char *signal_name; /* recorded or derived; "" if none */
     char signame[16];        /* storage for a derived "SIGRTn" */
+    /* --- issue 14: mayday_report_encoded()'s copy, made on demand */
+    uint8_t *encoded;
+    size_t encoded_len;
 };
 
 /* The decoded message (the in-tree replacement of the deprecated
