@@ -71,6 +71,20 @@ int md_source_context(const mayday_report *rep, const mayday_format_options *o,
     return 0;
 }
 
+void md_image_bounds(const Mayday__Report *r, uint64_t *lo, uint64_t *hi)
+{
+    *lo = UINT64_MAX;
+    *hi = 0;
+    for (size_t i = 0; i < r->n_images; i++)
+        for (size_t s = 0; s < r->images[i]->n_segments; s++) {
+            const Mayday__Segment *g = r->images[i]->segments[s];
+            if (g->address < *lo)
+                *lo = g->address;
+            if (g->address + g->size > *hi)
+                *hi = g->address + g->size;
+        }
+}
+
 int md_register_note(const mayday_report *rep, const mayday_format_options *o,
                      uint64_t v, char *buf, size_t n)
 {

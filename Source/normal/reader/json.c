@@ -217,7 +217,8 @@ static void emit_failure(md_jw *j, const Mayday__Report *r)
 
 static void emit_frame(md_jw *j, const mayday_report *rep,
                        const Mayday__Frame *f, size_t fi,
-                       const mayday_symbol *sym, const char *status)
+                       const mayday_symbol *sym, const char *status,
+                       const char *const *names)
 {
     const Mayday__Report *r = rep->pb;
     const Mayday__Image *img = f->has_image ? r->images[f->image] : NULL;
@@ -225,9 +226,11 @@ static void emit_frame(md_jw *j, const mayday_report *rep,
     md_jw_u64(j, "index", 1, fi);
     md_jw_hex(j, "pc", f->has_pc, f->pc);
     md_jw_hex(j, "sp", f->has_sp, f->sp);
-    md_jw_str(j, "trust", md_trust_name(f->has_trust ? f->trust : 0));
+    md_jw_name(j, "trust", md_trust_name(f->has_trust ? f->trust : 0));
     md_jw_u64(j, "image", f->has_image, f->image);
-    md_jw_str(j, "image_name", img ? md_image_short_name(img) : NULL);
+    md_jw_str(j, "image_name",
+              img ? (names ? names[f->image] : md_image_short_name(img))
+                  : NULL);
     md_jw_hex(j, "image_offset", img && f->has_pc,
               img ? md_image_rel(img, f->pc) : 0);
     md_jw_str(j, "symbol", sym ? sym->function : NULL);
@@ -239,7 +242,7 @@ static void emit_frame(md_jw *j, const mayday_report *rep,
     md_jw_bool(j, "inlined", sym && sym->inlined);
     /* --- issue 14: decoder --- */
     md_jw_str(j, "elf_symbol", sym && !sym->inlined ? sym->symbol : NULL);
-    md_jw_str(j, "symbolicated", status);
+    md_jw_name(j, "symbolicated", status);
     md_jw_end(j);
 }
 
@@ -249,10 +252,14 @@ static void emit_register_notes(md_jw *j, const mayday_report *rep,
                                 const Mayday__Thread *t)
 {
     const Mayday__Report *r = rep->pb;
+    uint64_t lo, hi;
+    md_image_bounds(r, &lo, &hi);
     md_jw_obj(j, "register_notes");
     for (size_t i = 0; i < t->n_registers; i++) {
         char note[512];
-        if (md_register_note(rep, o, t->registers[i], note, sizeof(note))) {
+        uint64_t v = t->registers[i];
+        if (v >= lo && v < hi &&
+            md_register_note(rep, o, v, note, sizeof(note))) {
             const char *nm = r->register_names[i];
             md_jw_str(j, nm ? nm : "", note);
         }
@@ -264,6 +271,11 @@ static void emit_threads(md_jw *j, const mayday_report *rep,
                          const mayday_format_options *o)
 {
     const Mayday__Report *r = rep->pb;
+    /* Image names once, not per frame (NULL without memory: per frame). */
+    const char **names =
+        malloc((r->n_images ? r->n_images : 1) * sizeof(*names));
+    for (size_t i = 0; names && i < r->n_images; i++)
+        names[i] = md_image_short_name(r->images[i]);
     md_jw_arr(j, "threads");
     for (size_t ti = 0; ti < r->n_threads; ti++) {
         const Mayday__Thread *t = r->threads[ti];
@@ -274,7 +286,7 @@ static void emit_threads(md_jw *j, const mayday_report *rep,
         md_jw_u64(j, "tid", t->has_tid, t->tid);
         md_jw_str(j, "name", t->name);
         md_jw_bool(j, "crashed", t->crashed);
-        md_jw_str(j, "state", t->has_state ? md_state_name(t->state) : NULL);
+        md_jw_name(j, "state", t->has_state ? md_state_name(t->state) : NULL);
         md_jw_str(j, "note", t->note);
         md_jw_str(j, "stop_failure",
                   t->has_stop_failure ? md_stop_failure_name(t->stop_failure)
@@ -296,16 +308,17 @@ static void emit_threads(md_jw *j, const mayday_report *rep,
             int ns = md_frame_symbols(rep, o, t, fi, sym);
             const char *st = md_frame_status(rep, o, t->frames[fi], sym, ns);
             if (ns == 0)
-                emit_frame(j, rep, t->frames[fi], fi, NULL, st);
+                emit_frame(j, rep, t->frames[fi], fi, NULL, st, names);
             for (int k = 0; k < ns; k++) {
                 sym[k].inlined = k + 1 < ns;
-                emit_frame(j, rep, t->frames[fi], fi, &sym[k], st);
+                emit_frame(j, rep, t->frames[fi], fi, &sym[k], st, names);
             }
         }
         md_jw_end(j);
         md_jw_end(j);
     }
     md_jw_end(j);
+    free(names);
 }
 
 /* --- issue 14: decoder --- */

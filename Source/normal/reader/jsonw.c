@@ -57,6 +57,12 @@ void md_jw_init(md_jw *j, FILE *f, int compact)
 const char md_jw__indent[1 + 2 * MD_JW_MAX_DEPTH] = {
     '\n', [1 ... 2 * MD_JW_MAX_DEPTH] = ' '};
 
+#define H1(x) "0123456789abcdef"[(x) >> 4], "0123456789abcdef"[(x)&15]
+#define H4(x) H1(x), H1((x) + 1), H1((x) + 2), H1((x) + 3)
+#define H16(x) H4(x), H4((x) + 4), H4((x) + 8), H4((x) + 12)
+#define H64(x) H16(x), H16((x) + 16), H16((x) + 32), H16((x) + 48)
+const char md_jw__hex2[512] = {H64(0), H64(64), H64(128), H64(192)};
+
 static void newline_indent(md_jw *j)
 {
     if (j->compact)

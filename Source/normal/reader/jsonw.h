@@ -75,6 +75,7 @@ void md_jw__member_slow(md_jw *j, const char *key, size_t kl);
 void md_jw__string(md_jw *j, const char *s, size_t n);
 extern const unsigned char md_jw__special[256];
 extern const char md_jw__indent[1 + 2 * MD_JW_MAX_DEPTH];
+extern const char md_jw__hex2[512]; /* "000102...ff" */
 
 /* Separator, indentation and `"key": ` before a value. */
 static inline __attribute__((always_inline)) void
@@ -189,10 +190,37 @@ md_jw_hex(md_jw *j, const char *key, int has, uint64_t v)
     p[1] = '0';
     p[2] = 'x';
     p[3 + nd] = '"';
-    for (size_t i = nd; i > 0; i--) {
-        p[2 + i] = "0123456789abcdef"[v & 15];
-        v >>= 4;
+    /* Two digits per step from a 256-entry table, right to left. */
+    char *q = p + 3 + nd;
+    while (q - (p + 3) >= 2) {
+        q -= 2;
+        memcpy(q, md_jw__hex2 + 2 * (v & 0xff), 2);
+        v >>= 8;
     }
+    if (q > p + 3)
+        q[-1] = "0123456789abcdef"[v & 15];
+}
+
+/* A string the project itself chose (enum names: trust, state, ...):
+ * printable ASCII without quotes or backslashes, copied without checks. */
+static inline __attribute__((always_inline)) void
+md_jw_name(md_jw *j, const char *key, const char *v)
+{
+    md_jw__member(j, key, key ? strlen(key) : 0);
+    if (!v) {
+        md_jw__put(j, "null", 4);
+        return;
+    }
+    size_t n = strlen(v);
+    if (n > 64 || j->len + n + 2 > MD_JW_BUF) {
+        md_jw__string(j, v, n);
+        return;
+    }
+    char *p = j->buf + j->len;
+    p[0] = '"';
+    memcpy(p + 1, v, n);
+    p[n + 1] = '"';
+    j->len += n + 2;
 }
 
 #endif

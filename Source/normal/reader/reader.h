@@ -129,6 +129,9 @@ int md_source_context(const mayday_report *rep, const mayday_format_options *o,
  * is code and there is a symbolicator). 1 if it points into an image. */
 int md_register_note(const mayday_report *rep, const mayday_format_options *o,
                      uint64_t v, char *buf, size_t n);
+/* The lowest and the end of the highest image segment address: a value
+ * outside [lo, hi) points into no image. */
+void md_image_bounds(const Mayday__Report *r, uint64_t *lo, uint64_t *hi);
 
 int md_format_text(const mayday_report *rep, const mayday_format_options *o,
                    FILE *out);
