@@ -135,6 +135,7 @@ static void fill(mdc_mod *m, uint64_t rel, int context, mdc_res *r)
     const char *ename =
         dwfl_module_addrinfo(mod, a, &off, &sym, NULL, NULL, NULL);
     Dwarf_Addr bias = 0;
+    m->dwarf_used = 1;
     Dwarf_Die *cu = dwfl_module_addrdie(mod, a, &bias);
     if (cu && dwarf_haspc(cu, a - bias) <= 0)
         cu = NULL;

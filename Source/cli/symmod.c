@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -271,20 +272,59 @@ mdc_mod *mdc_mod_open(mdc_find *f, const unsigned char *id, size_t len,
 }
 
 /* Loads the DWARF (own or separate) once: sets the status and note. */
+/* Whether the module has DWARF and where, without loading it (libdw
+ * inflates whole compressed sections: tens of ms for libc6-dbg's): the
+ * ELF file's own .debug_info, else the separate file libdwfl's
+ * find_debuginfo callback would be given (same search). */
+static int probe_dwarf(mdc_mod *m)
+{
+    unsigned char id[MDC_MAX_ID];
+    size_t len;
+    int in_file = 0;
+    if (m->vdso_fd < 0 && m->file &&
+        mdc_file_build_id(m->file, id, &len, &in_file) == 0 && in_file) {
+        free(m->debug);
+        m->debug = NULL;
+        m->debug_how = MDC_FOUND_IN_FILE;
+        return 1;
+    }
+    if (m->debug)
+        return 1;
+    GElf_Addr b;
+    GElf_Word crc = 0;
+    Elf *elf = dwfl_module_getelf(m->mod, &b);
+    const char *link = elf ? dwelf_elf_gnu_debuglink(elf, &crc) : NULL;
+    mdc_found how;
+    char *p = m->vdso_fd < 0 ? mdc_find_debug(m->find, m->file, m->id, m->idlen,
+                                              link, crc, &how)
+                             : NULL;
+    if (!p)
+        return 0;
+    m->debug = p;
+    m->debug_how = how;
+    return 1;
+}
+
 static void check_dwarf(mdc_mod *m)
 {
     if (m->dwarf_checked || !m->mod)
         return;
     m->dwarf_checked = 1;
-    Dwarf_Addr bias;
-    Dwarf *dw = dwfl_module_getdwarf(m->mod, &bias);
-    const char *debug = NULL;
-    dwfl_module_info(m->mod, NULL, NULL, NULL, NULL, NULL, NULL, &debug);
-    if (dw && (!debug || !m->debug || strcmp(debug, m->debug) != 0)) {
-        /* The DWARF is in the file itself. */
-        free(m->debug);
-        m->debug = NULL;
-        m->debug_how = MDC_FOUND_IN_FILE;
+    int dw;
+    if (m->dwarf_used) {
+        /* Already loaded for a lookup: what libdwfl really found. */
+        Dwarf_Addr bias;
+        dw = dwfl_module_getdwarf(m->mod, &bias) != NULL;
+        const char *debug = NULL;
+        dwfl_module_info(m->mod, NULL, NULL, NULL, NULL, NULL, NULL, &debug);
+        if (dw && (!debug || !m->debug || strcmp(debug, m->debug) != 0)) {
+            /* The DWARF is in the file itself. */
+            free(m->debug);
+            m->debug = NULL;
+            m->debug_how = MDC_FOUND_IN_FILE;
+        }
+    } else {
+        dw = probe_dwarf(m);
     }
     if (m->status == MDC_ST_OK && !dw)
         m->status = MDC_ST_NO_DEBUG_INFO;

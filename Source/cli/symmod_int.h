@@ -36,6 +36,7 @@ struct mdc_mod {
     Dwfl *dwfl;
     Dwfl_Module *mod;
     int dwarf_checked;
+    int dwarf_used; /* a lookup asked libdwfl for the DWARF */
     char note[1024];
     res_slot *slots;
     size_t nslots, nres;
