@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -92,17 +93,31 @@ static double out_bytes(const mayday_report *r, mayday_format fmt)
     return (double)len;
 }
 
+static double cpu_ms(int who)
+{
+    struct rusage ru;
+    getrusage(who, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+/* CPU ms (user + system) of the last cli_ms() run; of one format in the
+ * last format_rate(). */
+static double g_last_cpu_ms, g_cpu_per_format_ms;
+
 /* Formats per second of r as fmt to /dev/null. */
 static double format_rate(const mayday_report *r, mayday_format fmt,
                           FILE *devnull)
 {
     uint64_t t0 = bu_now_ns(), end = t0 + (uint64_t)min_ms * 1000000ull, now;
     long count = 0;
+    double c0 = cpu_ms(RUSAGE_SELF);
     do {
         for (int i = 0; i < 4; i++)
             mayday_report_format(r, fmt, devnull);
         count += 4;
     } while ((now = bu_now_ns()) < end);
+    g_cpu_per_format_ms = (cpu_ms(RUSAGE_SELF) - c0) / (double)count;
     return (double)count * 1e9 / (double)(now - t0);
 }
 
@@ -122,9 +137,11 @@ static double cli_ms(char **files, int nfiles, const char *a1, const char *a2,
         av[k++] = (char *)a3;
     for (int i = 0; i < nfiles; i++)
         av[k++] = files[i];
+    double c0 = cpu_ms(RUSAGE_CHILDREN);
     uint64_t t0 = bu_now_ns();
     int st = bu_run(av, 600000, -1);
     double ms = (double)(bu_now_ns() - t0) / 1e6;
+    g_last_cpu_ms = cpu_ms(RUSAGE_CHILDREN) - c0;
     free(av);
     return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? ms : -1;
 }
@@ -136,24 +153,26 @@ static void part_format(void)
     printf("| threads in report | report bytes | JSON bytes | JSON, "
            "reports/s | JSON, MB/s of output | JSON, MB/s of report | "
            "text bytes | text, reports/s | text, MB/s of output |\n");
-    printf("|---|---|---|---|---|---|---|---|---|\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|\n");
     for (int g = 0; g < ngroups; g++) {
         mayday_report *r;
         if (mayday_report_load(groups[g].file, &r) < 0)
             continue;
         double jb = out_bytes(r, MAYDAY_FORMAT_JSON);
         double tb = out_bytes(r, MAYDAY_FORMAT_TEXT);
-        double js[64], tx[64];
+        double js[64], tx[64], jc[64];
         for (int i = 0; i < runs; i++) {
             js[i] = format_rate(r, MAYDAY_FORMAT_JSON, devnull);
+            jc[i] = g_cpu_per_format_ms;
             tx[i] = format_rate(r, MAYDAY_FORMAT_TEXT, devnull);
         }
         double j = bu_median_dbl(js, (size_t)runs);
         double t = bu_median_dbl(tx, (size_t)runs);
-        printf("| %u | %.0f | %.0f | %.0f | %.1f | %.1f | %.0f | %.0f | "
-               "%.1f |\n",
+        printf("| %u | %.0f | %.0f | %.0f | %.1f | %.1f | %.3f | %.0f | %.0f "
+               "| %.1f |\n",
                groups[g].threads, groups[g].bytes, jb, j, j * jb / 1e6,
-               j * groups[g].bytes / 1e6, tb, t, t * tb / 1e6);
+               j * groups[g].bytes / 1e6, bu_median_dbl(jc, (size_t)runs), tb,
+               t, t * tb / 1e6);
         mayday_report_free(r);
     }
     fclose(devnull);
@@ -186,22 +205,26 @@ static void part_batch(void)
     printf("#### b. `mayday decode` of %d copies of a %u-thread report "
            "(%.0f bytes) in one process, wall time, median of %d\n\n",
            batch, groups[0].threads, groups[0].bytes, runs);
-    printf("| case | total, s | ms per report |\n|---|---|---|\n");
+    printf("| case | total wall, s | ms per report | CPU (user+sys), s |\n"
+           "|---|---|---|---|\n");
     for (size_t c = 0; c < nc; c++) {
-        double v[64];
+        double v[64], cpu[64];
         int n = 0;
         for (int i = 0; i < runs; i++) {
             double ms =
                 cli_ms(files, batch, cases[c].a1, cases[c].a2, cases[c].a3);
-            if (ms >= 0)
+            if (ms >= 0) {
+                cpu[n] = g_last_cpu_ms;
                 v[n++] = ms;
+            }
         }
         if (n == 0) {
-            printf("| %s | failed | |\n", cases[c].label);
+            printf("| %s | failed | | |\n", cases[c].label);
             continue;
         }
         double m = bu_median_dbl(v, (size_t)n);
-        printf("| %s | %.2f | %.2f |\n", cases[c].label, m / 1e3, m / batch);
+        printf("| %s | %.2f | %.2f | %.2f |\n", cases[c].label, m / 1e3,
+               m / batch, bu_median_dbl(cpu, (size_t)n) / 1e3);
     }
     printf("\n");
     for (int i = 0; i < batch; i++)
@@ -218,18 +241,21 @@ static void part_large(void)
     printf("#### c. `mayday decode FILE` of one %u-thread report (%.0f "
            "bytes), wall time of the process, median of %d\n\n",
            g->threads, g->bytes, runs);
-    printf("| case | ms |\n|---|---|\n");
+    printf("| case | wall, ms | CPU (user+sys), ms |\n|---|---|---|\n");
     const char *fmt[][2] = {{NULL, NULL}, {"--format", "json"}};
     for (int f = 0; f < 2; f++) {
-        double v[64];
+        double v[64], cpu[64];
         int n = 0;
         for (int i = 0; i < runs; i++) {
             double ms = cli_ms(&g->file, 1, fmt[f][0], fmt[f][1], NULL);
-            if (ms >= 0)
+            if (ms >= 0) {
+                cpu[n] = g_last_cpu_ms;
                 v[n++] = ms;
+            }
         }
-        printf("| %s | %.1f |\n", f ? "JSON" : "text",
-               n ? bu_median_dbl(v, (size_t)n) : -1.0);
+        printf("| %s | %.1f | %.1f |\n", f ? "JSON" : "text",
+               n ? bu_median_dbl(v, (size_t)n) : -1.0,
+               n ? bu_median_dbl(cpu, (size_t)n) : -1.0);
     }
     printf("\n");
 }

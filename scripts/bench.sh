@@ -10,7 +10,9 @@
 #        altstack hook (bench_install);
 #   5.   reader throughput and symbolication on the reports of 1
 #        (bench_reader, `mayday decode`);
-#   6.   the stack walkers alone (bench_walk), if it builds.
+#   6.   the stack walkers alone (bench_walk), if it builds;
+#   7.   the decoder (bench_decode): JSON/text formatting alone, 200
+#        reports in one `mayday decode`, the 128-thread report.
 #
 # Usage: scripts/bench.sh
 # Environment: BENCH_BUILD_DIR (default build-bench), BENCH_RUNS (fresh
@@ -45,7 +47,7 @@ SAN=$(sed -n 's/^MAYDAY_SANITIZE:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
 
 log "building"
 cmake --build "$BUILD" -j"$JOBS" --target bench_crash bench_plain \
-    bench_install bench_reader mayday_cli >&2
+    bench_install bench_reader bench_decode mayday_cli >&2
 HAVE_WALK=1
 cmake --build "$BUILD" -j"$JOBS" --target bench_walk >&2 || HAVE_WALK=0
 
@@ -98,5 +100,11 @@ if [ "$HAVE_WALK" = 1 ] && [ -x "$B/bench_walk" ]; then
 else
     echo "(bench_walk did not build: skipped)"
 fi
+echo
+echo "## 7. Decoder: formatting, batch decode (bench_decode, issue 14)"
+echo
+log "bench_decode ($READER_RUNS rounds)"
+"$B/bench_decode" "$WORK/reports" --runs "$READER_RUNS" \
+    --cli "$BUILD/Source/cli/mayday"
 echo
 echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
