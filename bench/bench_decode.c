@@ -152,7 +152,8 @@ static void part_format(void)
     printf("#### a. Formatting alone (no symbols), median of %d\n\n", runs);
     printf("| threads in report | report bytes | JSON bytes | JSON, "
            "reports/s | JSON, MB/s of output | JSON, MB/s of report | "
-           "text bytes | text, reports/s | text, MB/s of output |\n");
+           "JSON, CPU ms per report | text bytes | text, reports/s | text, "
+           "MB/s of output |\n");
     printf("|---|---|---|---|---|---|---|---|---|---|\n");
     for (int g = 0; g < ngroups; g++) {
         mayday_report *r;

@@ -127,11 +127,13 @@ static void stop_server(ctx *c)
 
 static int setup(void **state)
 {
+    *state = NULL;
     if (system("command -v debuginfod >/dev/null") != 0) {
         print_message("debuginfod not installed (scripts/deps.sh)\n");
         return -1;
     }
     ctx *c = calloc(1, sizeof(*c));
+    *state = c; /* teardown frees it even if an assertion below fails */
     c->dir = tc_mkdtemp("dfd");
     snprintf(c->bin, sizeof(c->bin), "%s/bin/c_pie", c->dir);
     snprintf(c->lib, sizeof(c->lib), "%s/lib", c->dir);
@@ -160,13 +162,14 @@ static int setup(void **state)
     char id[200];
     assert_int_equal(cu_build_id(c->bin, id, sizeof(id)), 0);
     start_server(c, id);
-    *state = c;
     return 0;
 }
 
 static int teardown(void **state)
 {
     ctx *c = *state;
+    if (!c)
+        return 0;
     stop_server(c);
     tc_rmtree(c->dir);
     free(c->dir);

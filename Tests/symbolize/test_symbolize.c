@@ -64,6 +64,7 @@ static int setup(void **state)
      * on the network). */
     unsetenv("DEBUGINFOD_URLS");
     ctx *c = calloc(1, sizeof(*c));
+    *state = g_ctx = c; /* teardown frees it even if setup fails */
     c->dir = tc_mkdtemp("sym");
     snprintf(c->libdir, sizeof(c->libdir), "%s/lib", c->dir);
     snprintf(c->syms, sizeof(c->syms), "%s/syms", c->dir);
@@ -100,6 +101,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     ctx *c = *state;
+    if (!c)
+        return 0;
     printf("total: %d frames (%d entries): eu-addr2line differs %d "
            "(functions/lines %d), addr2line differs %d, tools disagree %d, "
            "ELF symbol+offset differs %d, failed %d\n",
