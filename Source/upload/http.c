@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "normal/reader/reader.h"
 #include "mayday.pb-c.h"
 #include "upload/upload_internal.h"
 
@@ -279,7 +280,7 @@ static void field(curl_mime *m, const char *name, const char *value)
 /* The form fields of a minidump upload (docs/integrations.md). */
 static void form_fields(curl_mime *m, const md_up_request *q)
 {
-    const Mayday__Report *r = mayday_report_message(q->report);
+    const Mayday__Report *r = md_report_pb(q->report);
     char num[32];
     if (r->app && r->app->id)
         field(m, "prod", r->app->id);

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "normal/reader/reader.h"
 #include "fixture.h"
 #include "json_mini.h"
 #include "mayday/mayday.h"
@@ -137,7 +138,7 @@ static void test_sentry_order(void **state)
     (void)state;
     fx_opts o = {0};
     mayday_report *r = load_fixture(&o);
-    const Mayday__Report *m = mayday_report_message(r);
+    const Mayday__Report *m = md_report_pb(r);
     jm_node *j = event_json(r, MAYDAY_EXPORT_SENTRY_EVENT);
     const Mayday__Thread *t = m->threads[m->crashed_thread];
     jm_node *fr = jm_path(j, "exception.values.0.stacktrace.frames");

@@ -95,11 +95,9 @@ def check(j):
         fail("abort message %r" % j["abort_message"])
 
 
-out = subprocess.run([cli, "decode", "--format", "json"] + reports,
+out = subprocess.run([cli, "decode", "--format", "jsonl"] + reports,
                      check=True, capture_output=True, text=True).stdout
-decoded = json.loads(out)
-if len(reports) == 1:
-    decoded = [decoded]
+decoded = [json.loads(line) for line in out.splitlines() if line.strip()]
 if len(decoded) != len(reports):
     errors.append("%d reports, %d decoded" % (len(reports), len(decoded)))
 for report, j in zip(reports, decoded):

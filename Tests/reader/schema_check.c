@@ -37,7 +37,7 @@ int jm_schema_validate(void)
     const char *src = getenv("MAYDAY_SOURCE_DIR");
     char cmd[8192];
     snprintf(cmd, sizeof(cmd),
-             "python3 '%s/Tests/common/validate_json.py' "
+             "/usr/bin/python3 '%s/Tests/common/validate_json.py' "
              "'%s/docs/report.schema.json' '%s'",
              src ? src : ".", src ? src : ".", g_path);
     int st = system(cmd);

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "normal/reader/reader.h"
 #include "up_util.h"
 
 typedef struct fx {
@@ -103,7 +104,7 @@ static void test_minidump_form_fields(void **state)
     assert_string_equal(field(q, "user"), "alice"); /* fixture annotation */
     mayday_report *r;
     assert_int_equal(mayday_report_load(path, &r), 0);
-    const Mayday__Report *m = mayday_report_message(r);
+    const Mayday__Report *m = md_report_pb(r);
     for (size_t i = 0; i < m->n_annotations; i++)
         assert_string_equal(field(q, m->annotations[i]->key),
                             m->annotations[i]->value);

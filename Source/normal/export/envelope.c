@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "normal/reader/reader.h"
 #include "normal/export/export.h"
 
 /* Largest report file attached (the loader's own limit is the same). */
@@ -81,7 +82,7 @@ static void header(md_buf *b, const mayday_report *rep,
                    const mayday_export_options *opt)
 {
     char id[33];
-    md_sentry_event_id(mayday_report_message(rep), id);
+    md_sentry_event_id(md_report_pb(rep), id);
     md_buf_str(b, "{");
     if (id[0])
         md_buf_printf(b, "\"event_id\":\"%s\",", id);
@@ -116,7 +117,7 @@ int md_sentry_envelope(const mayday_report *rep,
             md_sentry_item(out, "attachment", "report.mayday",
                            "event.attachment", "application/octet-stream",
                            raw.p, raw.len);
-        md_sentry_attachments(out, mayday_report_message(rep));
+        md_sentry_attachments(out, md_report_pb(rep));
         if (out->oom)
             rc = MAYDAY_ENOMEM;
     }

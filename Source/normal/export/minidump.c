@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "normal/reader/reader.h"
 #include "normal/export/export.h"
 #include "normal/export/mdmp.h"
 
@@ -393,7 +394,7 @@ static void thread_names(md_mdw *w)
 int md_minidump_build(const mayday_report *rep,
                       const mayday_export_options *opt, md_buf *out)
 {
-    const Mayday__Report *r = mayday_report_message(rep);
+    const Mayday__Report *r = md_report_pb(rep);
     if (!r || !is_amd64(r))
         return MAYDAY_ENOTSUP;
     md_mdw w;

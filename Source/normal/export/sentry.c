@@ -406,7 +406,7 @@ int md_sentry_event(const mayday_report *rep, const mayday_export_options *opt,
         return MAYDAY_ENOMEM;
     }
     e->rep = rep;
-    e->r = mayday_report_message(rep);
+    e->r = md_report_pb(rep);
     e->o = opt;
     mayday_format_options_init(&e->fo);
     e->fo.symbolize = opt->symbolize;
