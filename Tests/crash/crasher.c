@@ -260,7 +260,11 @@ static void emulate_sys(int sig, siginfo_t *si, void *ucv)
     (void)sig;
     (void)si;
     ucontext_t *uc = ucv;
+#if defined(__aarch64__)
+    uc->uc_mcontext.regs[0] = 42; /* x0: the system call's result */
+#else
     uc->uc_mcontext.gregs[REG_RAX] = 42;
+#endif
 }
 
 /* Dereferences a non-canonical address: a general-protection fault,
@@ -527,7 +531,11 @@ int main(int argc, char **argv)
     if (!strcmp(s, "bus"))
         sigbus();
     if (!strcmp(s, "ill"))
+#if defined(__aarch64__)
+        __asm__ volatile("udf #0"); /* __builtin_trap is brk: SIGTRAP */
+#else
         __builtin_trap();
+#endif
     if (!strcmp(s, "fpe")) {
         volatile int z = 0;
         return 10 / z;
@@ -537,7 +545,11 @@ int main(int argc, char **argv)
     if (!strcmp(s, "assert"))
         assert(1 + 1 == 3 && "arithmetic still works");
     if (!strcmp(s, "trap"))
+#if defined(__aarch64__)
+        __asm__ volatile("brk #0");
+#else
         __asm__ volatile("int3");
+#endif
     if (!strcmp(s, "sys")) {
         seccomp_trap_getpriority();
         syscall(SYS_getpriority, 0, 0);

@@ -271,6 +271,7 @@ static void enum_values(void **state)
     assert_int_equal(enum_value(tr, "TRUST_STACK_POINTER"), MDS_TRUST_STACK_POINTER);
     assert_int_equal(enum_value(tr, "TRUST_SCAN"), MDS_TRUST_SCAN);
     failure_enum_values();
+    assert_int_equal(enum_value(tr, "TRUST_LINK_REGISTER"), MDS_TRUST_LINK_REGISTER);
 }
 
 int main(void)

@@ -73,7 +73,11 @@ static int null_checks(const mds_frame *f, int n)
     CHILD_CHECK(wt_fn_range((void *)wt_null_outer, &olo, &ohi) == 0);
     CHILD_CHECK(n >= 3);
     CHILD_CHECK(f[0].pc == 0 && f[0].trust == MDS_TRUST_CONTEXT);
+#if defined(__aarch64__)
+    CHILD_CHECK(f[1].trust == MDS_TRUST_LINK_REGISTER); /* lr, not [sp] */
+#else
     CHILD_CHECK(f[1].trust == MDS_TRUST_STACK_POINTER);
+#endif
     CHILD_CHECK(f[1].pc >= lo && f[1].pc < hi);
     CHILD_CHECK(f[2].trust == MDS_TRUST_CFI);
     CHILD_CHECK(f[2].pc >= olo && f[2].pc < ohi);
@@ -259,7 +263,11 @@ static void fault_report(int sig, siginfo_t *si, void *ucv)
     char buf[160];
     int n = snprintf(buf, sizeof(buf), "child fault: sig %d addr %p pc %#llx\n",
                      sig, si->si_addr,
+#if defined(__aarch64__)
+                     (unsigned long long)uc->uc_mcontext.pc);
+#else
                      (unsigned long long)uc->uc_mcontext.gregs[REG_RIP]);
+#endif
     if (write(2, buf, (size_t)n) < 0)
         _exit(98);
     void *pcs[32];

@@ -1,5 +1,6 @@
 /*
- * regs.c - ucontext_t to mds_regs (see regs.h).
+ * regs.c - ucontext_t to mds_regs (see regs.h): x86_64, and what every
+ * architecture shares. aarch64: regs_aarch64.c.
  *
  * Context: async-signal-safe.
  */
@@ -26,24 +27,6 @@ void mds_regs_from_ucontext(mds_regs *r, const void *ucontext)
         REG_CSGSFS, REG_ERR, REG_TRAPNO, REG_CR2};
     for (int i = 0; i < MDS_NREGS; i++)
         r->v[i] = (uint64_t)g[map[i]];
-    r->valid = (1ull << MDS_NREGS) - 1;
-}
-#elif defined(__aarch64__)
-const char *const mds_reg_names[MDS_NREGS] = {
-    "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9",
-    "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17", "x18", "x19",
-    "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "fp",
-    "lr", "sp", "pc", "pstate", "fault_address"};
-
-void mds_regs_from_ucontext(mds_regs *r, const void *ucontext)
-{
-    const mcontext_t *m = &((const ucontext_t *)ucontext)->uc_mcontext;
-    for (int i = 0; i < 31; i++)
-        r->v[i] = m->regs[i];
-    r->v[MDS_REG_SP_] = m->sp;
-    r->v[MDS_REG_PC_] = m->pc;
-    r->v[MDS_REG_PSTATE] = m->pstate;
-    r->v[MDS_REG_FAULT] = m->fault_address;
     r->valid = (1ull << MDS_NREGS) - 1;
 }
 #endif

@@ -7,7 +7,9 @@ list(APPEND MDS_CRASH_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/images.c
   ${CMAKE_CURRENT_LIST_DIR}/frames.c
   ${CMAKE_CURRENT_LIST_DIR}/memcache.c
-  ${CMAKE_CURRENT_LIST_DIR}/unwind.c)
+  ${CMAKE_CURRENT_LIST_DIR}/unwind.c
+  ${CMAKE_CURRENT_LIST_DIR}/arch_x86_64.c
+  ${CMAKE_CURRENT_LIST_DIR}/arch_aarch64.c)
 list(APPEND MD_NORMAL_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/images_init.c
   ${CMAKE_CURRENT_LIST_DIR}/walker_create.c)

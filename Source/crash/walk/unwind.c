@@ -12,14 +12,20 @@
  *      the saved mds_regs, unwind tables = each image's .eh_frame_hdr from
  *      our image table). Its local path (unw_init_local, unw_backtrace)
  *      calls dl_iterate_phdr and is never used here.
- *   2. [sp] as the return address, for frame 0 only, when its pc is 0 or
- *      outside every executable segment (a call through a bad pointer).
- *   3. Frame pointer: [rbp] is the caller's rbp, [rbp+8] the return
- *      address.
+ *   2. The context, for frame 0 only: [sp] (x86_64) or lr (aarch64) as
+ *      the return address when its pc is 0 or outside every executable
+ *      segment (a call through a bad pointer); on aarch64 also lr for a
+ *      leaf without CFI (arch_*.c, mds_arch_frame0_caller).
+ *   3. Frame pointer: [fp] is the caller's fp, [fp+8] the return address
+ *      (rbp on x86_64; the x29 frame record on aarch64).
  *   4. Scan: the first word above sp that points just after a call
  *      instruction in an executable segment (low trust).
+ * Return addresses lose their pointer-authentication code (aarch64 PAC)
+ * wherever they are read. The instruction decoding is per architecture
+ * (arch.h, arch_x86_64.c, arch_aarch64.c).
  * Termination: at most max (and MDS_WALK_HARD_CAP) frames; every frame's
- * sp must be strictly above the previous one and within MDS_WALK_MAX_SPAN
+ * sp must be strictly above the previous one (on aarch64 frame 1 may share
+ * frame 0's sp: a leaf) and within MDS_WALK_MAX_SPAN
  * of the walk's base (a signal frame may switch stacks at most
  * MDS_WALK_MAX_SWITCHES times); every step reads a bounded amount.
  *
@@ -31,6 +37,7 @@
 #include "crash/walk/unwind.h"
 #include "crash/core/sys.h"
 #include "crash/walk/frames.h"
+#include "crash/walk/arch.h"
 #include "crash/walk/memcache.h"
 #include "crash/walk/walk_internal.h"
 #include "mayday/mayday.h"
@@ -44,6 +51,9 @@
 #pragma GCC poison _Ux86_64_init_local _Ux86_64_init_local2
 #pragma GCC poison _ULx86_64_init_local _ULx86_64_init_local2
 #pragma GCC poison _Ux86_64_getcontext unw_init_local2
+#pragma GCC poison _Uaarch64_init_local _Uaarch64_init_local2
+#pragma GCC poison _ULaarch64_init_local _ULaarch64_init_local2
+#pragma GCC poison _Uaarch64_getcontext
 
 /* ------------------------------------------------ libunwind version shim */
 
@@ -56,11 +66,12 @@
 /* Exported by libunwind 1.6 (libunwind-generic) but not declared in its
  * headers: binary-search an .eh_frame_hdr table described by di
  * (UNW_INFO_FORMAT_REMOTE_TABLE: table_data = first entry, table_len =
- * entries * 8 / sizeof(unw_word_t), segbase = .eh_frame_hdr address). */
-extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as,
-                                              unw_word_t ip, unw_dyn_info_t *di,
-                                              unw_proc_info_t *pi,
-                                              int need_unwind_info, void *arg);
+ * entries * 8 / sizeof(unw_word_t), segbase = .eh_frame_hdr address).
+ * UNW_OBJ gives its per-architecture name (_Ux86_64_..., _Uaarch64_...). */
+#define mds_unw_search_table UNW_OBJ(dwarf_search_unwind_table)
+extern int mds_unw_search_table(unw_addr_space_t as, unw_word_t ip,
+                                unw_dyn_info_t *di, unw_proc_info_t *pi,
+                                int need_unwind_info, void *arg);
 #endif
 
 #define MDS_WALK_HARD_CAP 4096 /* frames mds_walk stores at most */
@@ -86,24 +97,12 @@ static int acc_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val,
     return 0;
 }
 
-static int unw_to_mds(unw_regnum_t r)
-{
-    static const signed char map[UNW_X86_64_RIP + 1] = {
-        MDS_REG_RAX, MDS_REG_RDX, MDS_REG_RCX, MDS_REG_RBX, MDS_REG_RSI,
-        MDS_REG_RDI, MDS_REG_RBP, MDS_REG_RSP, MDS_REG_R8,  MDS_REG_R9,
-        MDS_REG_R10, MDS_REG_R11, MDS_REG_R12, MDS_REG_R13, MDS_REG_R14,
-        MDS_REG_R15, MDS_REG_RIP};
-    if (r < 0 || r > UNW_X86_64_RIP)
-        return -1;
-    return map[r];
-}
-
 static int acc_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val,
                    int write, void *arg)
 {
     (void)as;
     mds_walker *w = arg;
-    int i = unw_to_mds(reg);
+    int i = mds_arch_unw_to_mds(reg);
     if (write)
         return -UNW_EREADONLYREG;
     if (i < 0 || !(w->cur.valid & (1ull << i)))
@@ -258,7 +257,7 @@ static int search_table(mds_walker *w, const mds_image *img, int idx,
     di.u.rti.segbase = img->eh_frame_hdr;
     di.u.rti.table_data = w->eh_table;
     di.u.rti.table_len = w->eh_count * 8 / sizeof(unw_word_t);
-    return _Ux86_64_dwarf_search_unwind_table(w->as, ip, &di, pi, need, w);
+    return mds_unw_search_table(w->as, ip, &di, pi, need, w);
 #endif
 }
 
@@ -267,6 +266,7 @@ static int acc_find_proc_info(unw_addr_space_t as, unw_word_t ip,
 {
     (void)as;
     mds_walker *w = arg;
+    ip = mds_arch_strip_pc((uintptr_t)ip); /* a signed aarch64 lr */
     int idx = mds_images_find(w->images, (uintptr_t)ip);
     if (idx < 0 || !w->images->images[idx].eh_frame_hdr) {
         w->fpi_fail = 1;
@@ -293,97 +293,6 @@ unw_accessors_t mds_walk_accessors = {
     .resume = acc_resume,
     .get_proc_name = acc_proc_name,
 };
-
-/* ------------------------------------------------------- heuristics */
-
-enum { CALL_NONE, CALL_KNOWN, CALL_UNKNOWN };
-
-/* Follows a PLT stub at t ([endbr64] [bnd] jmp *GOT(%rip)) to the
- * function it jumps to; returns t itself when it is not a stub. */
-static uintptr_t through_plt(mds_memcache *mc, uintptr_t t)
-{
-    uint8_t c[11];
-    if (mds_memcache_read(mc, c, t, sizeof(c)) < 0)
-        return t;
-    size_t i = 0;
-    if (c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa)
-        i = 4;
-    if (c[i] == 0xf2)
-        i++;
-    if (c[i] != 0xff || c[i + 1] != 0x25)
-        return t;
-    int32_t rel;
-    memcpy(&rel, &c[i + 2], 4);
-    uintptr_t slot = t + i + 6 + (intptr_t)rel, target;
-    if (mds_memcache_word(mc, slot, &target) < 0)
-        return t;
-    return target;
-}
-
-/*
- * Classifies a candidate return address: CALL_NONE unless it is inside an
- * executable segment right after a call instruction (E8 rel32, or FF /2
- * in any addressing form). CALL_KNOWN: the call's target is known
- * (direct, or through a rip-relative slot; PLT stubs followed) and put in
- * *target; CALL_UNKNOWN: an indirect call through a register or memory.
- */
-static int call_kind(const mds_image_table *t, mds_memcache *mc, uintptr_t ra,
-                     uintptr_t *target)
-{
-    if (!mds_images_is_exec(t, ra) || !mds_images_is_exec(t, ra - 7))
-        return CALL_NONE;
-    uint8_t b[8]; /* b[i] = byte at ra - 8 + i */
-    if (mds_memcache_read(mc, b, ra - 8, 8) < 0)
-        return CALL_NONE;
-    if (b[3] == 0xe8) {
-        int32_t rel;
-        memcpy(&rel, &b[4], 4);
-        *target = through_plt(mc, ra + (intptr_t)rel);
-        return CALL_KNOWN;
-    }
-    for (int k = 2; k <= 7; k++) {
-        if (b[8 - k] != 0xff)
-            continue;
-        uint8_t m = b[8 - k + 1];
-        int mod = m >> 6, reg = (m >> 3) & 7, rm = m & 7;
-        if (reg != 2)
-            continue;
-        int len = 2;
-        if (mod == 1)
-            len += 1;
-        else if (mod == 2)
-            len += 4;
-        else if (mod == 0 && rm == 5)
-            len += 4; /* rip-relative */
-        if (mod != 3 && rm == 4) {
-            if (k < 3)
-                continue;
-            len += 1; /* SIB */
-            if (mod == 0 && (b[8 - k + 2] & 7) == 5)
-                len += 4;
-        }
-        if (len != k)
-            continue;
-        if (k == 6 && m == 0x15) { /* call *disp32(%rip), e.g. -fno-plt */
-            int32_t rel;
-            uintptr_t slot;
-            memcpy(&rel, &b[4], 4);
-            if (mds_memcache_word(mc, ra + (intptr_t)rel, &slot) == 0) {
-                *target = slot;
-                return CALL_KNOWN;
-            }
-        }
-        return CALL_UNKNOWN;
-    }
-    return CALL_NONE;
-}
-
-static int is_call_site(const mds_image_table *t, mds_memcache *mc,
-                        uintptr_t ra)
-{
-    uintptr_t target;
-    return call_kind(t, mc, ra, &target) != CALL_NONE;
-}
 
 /* ------------------------------------------------------- the walk */
 
@@ -414,21 +323,21 @@ static int cursor_init(mds_walker *w, const frame_state *s, uintptr_t pc_adj,
         w->cur = *full;
     } else {
         memset(&w->cur, 0, sizeof(w->cur));
-        w->cur.v[MDS_REG_RIP] = pc_adj;
-        w->cur.v[MDS_REG_RSP] = s->sp;
-        w->cur.valid = (1ull << MDS_REG_RIP) | (1ull << MDS_REG_RSP);
+        w->cur.v[MDS_REG_PC] = pc_adj;
+        w->cur.v[MDS_REG_SP] = s->sp;
+        w->cur.valid = (1ull << MDS_REG_PC) | (1ull << MDS_REG_SP);
         if (s->fp_valid) {
-            w->cur.v[MDS_REG_RBP] = s->fp;
-            w->cur.valid |= 1ull << MDS_REG_RBP;
+            w->cur.v[MDS_REG_FP] = s->fp;
+            w->cur.valid |= 1ull << MDS_REG_FP;
         }
     }
     return unw_init_remote(&w->cursor, w->as, w) == 0 ? 0 : -1;
 }
 
 /* One CFI step from the cursor. 1: next found, 0: outermost frame, -1:
- * failed (the caller falls back). */
+ * failed (the caller falls back). frame0: stepping from the context. */
 static int step_cfi(mds_walker *w, const frame_state *cur, frame_state *nx,
-                    int *switched)
+                    int frame0, int *switched)
 {
     int from_signal = unw_is_signal_frame(&w->cursor) > 0;
     w->fpi_fail = 0;
@@ -442,12 +351,13 @@ static int step_cfi(mds_walker *w, const frame_state *cur, frame_state *nx,
     if (unw_get_reg(&w->cursor, UNW_REG_IP, &ip) < 0 ||
         unw_get_reg(&w->cursor, UNW_REG_SP, &sp) < 0)
         return -1;
-    nx->pc = ip;
+    nx->pc = mds_arch_strip_pc((uintptr_t)ip);
     nx->sp = sp;
-    nx->fp_valid = unw_get_reg(&w->cursor, UNW_X86_64_RBP, &fp) == 0;
+    nx->fp_valid = unw_get_reg(&w->cursor, MDS_ARCH_UNW_FP, &fp) == 0;
     nx->fp = nx->fp_valid ? fp : 0;
     *switched = 0;
-    if (nx->sp <= cur->sp) {
+    if (nx->sp < cur->sp ||
+        (nx->sp == cur->sp && !(MDS_ARCH_FRAME0_SAME_SP && frame0))) {
         if (!from_signal)
             return -1;
         *switched = 1; /* a signal frame may lead to another stack */
@@ -466,6 +376,7 @@ static int step_fp(const mds_image_table *t, mds_memcache *mc,
         return -1;
     if (mds_memcache_read(mc, saved, fp, sizeof(saved)) < 0)
         return -1;
+    saved[1] = mds_arch_strip_pc(saved[1]);
     if (!mds_images_is_exec(t, saved[1]))
         return -1;
     nx->pc = saved[1];
@@ -484,24 +395,27 @@ static int step_fp(const mds_image_table *t, mds_memcache *mc,
  */
 static int step_scan(const mds_image_table *t, mds_memcache *mc,
                      const frame_state *cur, int context, int words,
-                     frame_state *nx)
+                     int strong, frame_state *nx)
 {
     uintptr_t a = (cur->sp + 7) & ~(uintptr_t)7, weak = 0, weak_at = 0;
     uintptr_t fpc = context ? cur->pc : cur->pc - 1;
     int known_fn = mds_images_is_exec(t, fpc);
+    if (strong && !known_fn)
+        return -1;
     for (int i = 0; i < words; i++, a += 8) {
         uintptr_t v, target = 0;
         if (mds_memcache_word(mc, a, &v) < 0)
             break; /* the end of readable stack */
+        v = mds_arch_strip_pc(v);
         if (v < 4096)
             continue;
-        int kind = call_kind(t, mc, v, &target);
-        if (kind == CALL_NONE)
+        int kind = mds_arch_call_kind(t, mc, v, &target);
+        if (kind == MDS_CALL_NONE)
             continue;
-        int good = kind == CALL_UNKNOWN || !known_fn ||
+        int good = kind == MDS_CALL_UNKNOWN || !known_fn ||
                    (target <= fpc && fpc - target < MDS_FN_MAX_SIZE);
         if (!good) {
-            if (!weak) {
+            if (!weak && !strong) {
                 weak = v;
                 weak_at = a;
             }
@@ -518,6 +432,14 @@ static int step_scan(const mds_image_table *t, mds_memcache *mc,
     nx->fp = cur->fp;
     nx->fp_valid = cur->fp_valid;
     return 1;
+}
+
+/* Words between sp and the frame record fp points at (at most
+ * MDS_SCAN_WORDS). */
+static int fp_window(const frame_state *cur)
+{
+    uintptr_t words = (cur->fp - cur->sp) / 8;
+    return words > MDS_SCAN_WORDS ? MDS_SCAN_WORDS : (int)words;
 }
 
 /*
@@ -546,16 +468,15 @@ static int walk(mds_walker *w, int use_lu, const mds_image_table *t,
     for (;;) {
         frame_state nx = {0, 0, 0, 0};
         int trust = 0, switched = 0;
-        if (n == 1 && (cur.pc < 4096 || !mds_images_is_exec(t, cur.pc))) {
-            uintptr_t ra;
-            if (mds_memcache_word(mc, cur.sp, &ra) == 0 &&
-                is_call_site(t, mc, ra)) {
-                nx = (frame_state){ra, cur.sp + 8, cur.fp, cur.fp_valid};
-                trust = MDS_TRUST_STACK_POINTER;
-            }
+        int code = cur.pc >= 4096 && mds_images_is_exec(t, cur.pc);
+        if (n == 1 && !code) {
+            uintptr_t pc, sp;
+            trust = mds_arch_frame0_caller(t, mc, regs, 0, &pc, &sp);
+            if (trust)
+                nx = (frame_state){pc, sp, cur.fp, cur.fp_valid};
         }
         if (!trust && lu_ok) {
-            int r = step_cfi(w, &cur, &nx, &switched);
+            int r = step_cfi(w, &cur, &nx, n == 1, &switched);
             if (r == 0)
                 break; /* CFI says this is the outermost frame */
             if (r > 0) {
@@ -564,18 +485,28 @@ static int walk(mds_walker *w, int use_lu, const mds_image_table *t,
                 trust = MDS_TRUST_CFI;
             }
         }
+        if (!trust && n == 1 && code) {
+            uintptr_t pc, sp;
+            trust = mds_arch_frame0_caller(t, mc, regs, 1, &pc, &sp);
+            if (trust)
+                nx = (frame_state){pc, sp, cur.fp, cur.fp_valid};
+        }
+        if (!trust && MDS_ARCH_FP_MAY_SKIP && cur.fp_valid && cur.fp > cur.sp &&
+            step_scan(t, mc, &cur, n == 1, fp_window(&cur), 1, &nx) > 0)
+            trust = MDS_TRUST_SCAN; /* a frame the frame pointer skips */
         if (!trust && step_fp(t, mc, &cur, &nx) > 0)
             trust = MDS_TRUST_FRAME_POINTER;
         if (!trust &&
             step_scan(t, mc, &cur, n == 1,
-                      n == 1 ? MDS_SCAN_WORDS_CTX : MDS_SCAN_WORDS, &nx) > 0)
+                      n == 1 ? MDS_SCAN_WORDS_CTX : MDS_SCAN_WORDS, 0, &nx) > 0)
             trust = MDS_TRUST_SCAN;
         if (!trust)
             break;
         if (switched) {
             switches++;
             base = nx.sp;
-        } else if (nx.sp <= cur.sp) {
+        } else if (nx.sp < cur.sp ||
+                   (nx.sp == cur.sp && !(MDS_ARCH_FRAME0_SAME_SP && n == 1))) {
             break;
         }
         if (nx.sp - base > MDS_WALK_MAX_SPAN)
@@ -595,6 +526,7 @@ static int walk(mds_walker *w, int use_lu, const mds_image_table *t,
             st->fp_frames++;
             break;
         case MDS_TRUST_STACK_POINTER:
+        case MDS_TRUST_LINK_REGISTER:
             st->sp_frames++;
             break;
         default:

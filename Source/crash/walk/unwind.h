@@ -25,7 +25,8 @@ enum {
     MDS_TRUST_CFI = 2,
     MDS_TRUST_FRAME_POINTER = 3,
     MDS_TRUST_STACK_POINTER = 4,
-    MDS_TRUST_SCAN = 5
+    MDS_TRUST_SCAN = 5,
+    MDS_TRUST_LINK_REGISTER = 6
 };
 
 typedef struct mds_frame {

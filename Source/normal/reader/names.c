@@ -69,7 +69,7 @@ const char *md_trust_name(int trust)
 {
     static const char *const t[] = {
         [1] = "context", [2] = "cfi", [3] = "frame_pointer",
-        [4] = "stack_pointer", [5] = "scan",
+        [4] = "stack_pointer", [5] = "scan", [6] = "link_register",
     };
     const char *s = TABLE_GET(t, trust);
     return s ? s : "unknown";

@@ -240,6 +240,8 @@ static void print_frame(md_text *x, const Mayday__Thread *t, size_t fi)
         trust = "from sp";
     else if (fr->has_trust && fr->trust == MAYDAY__TRUST__TRUST_FRAME_POINTER)
         trust = "fp";
+    else if (fr->has_trust && fr->trust == MAYDAY__TRUST__TRUST_LINK_REGISTER)
+        trust = "from lr";
     /* Frames after an omitted stretch keep their depth in the stack. */
     size_t depth = fi;
     if (t->frames_omitted && fi >= t->frames_omitted_at)
