@@ -223,5 +223,6 @@ int main(void)
         cmocka_unit_test(test_guard_before),
         cmocka_unit_test(test_alloc_end_is_guard),
     };
+    md_saferead_init(0); /* guards are checked through the safe read */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

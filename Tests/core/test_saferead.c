@@ -1,6 +1,10 @@
 /*
  * test_saferead.c - tests of the fault-free memory reads
- * (Source/crash/core/saferead.h).
+ * (Source/crash/core/saferead.h): every case once per method
+ * (process_vm_readv where the self-test accepts it, and the pipe), the
+ * self-test's choice, and what only the pipe has (reads larger than a
+ * pipe, fds closed and reused behind its back, a forked child, many
+ * threads at once).
  *
  * Context: normal-context test program (cmocka). Bad addresses are made
  * with mmap/mprotect/munmap here; a read that faulted instead of returning
@@ -12,12 +16,23 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "crash/core/saferead.h"
+#include "crash/core/saferead_state.h"
+
+/* Set by Tests/CMakeLists.txt when the tests run under an emulator
+ * (qemu-aarch64), which has no process_vm_readv. */
+static int emulated(void) { return getenv("MAYDAY_EMULATOR") != NULL; }
 
 static size_t page(void) { return (size_t)sysconf(_SC_PAGESIZE); }
 
@@ -182,15 +197,201 @@ static void test_str_before_guard(void **state)
     munmap(m, 3 * pg);
 }
 
+/* ------------------------------------------------ the self-test's choice */
+
+static void test_choice(void **state)
+{
+    (void)state;
+    md_saferead_fini();
+    int m = md_saferead_init(0);
+    /* Natively process_vm_readv on ourselves works; qemu-user answers
+     * ENOSYS, and the pipe must be chosen instead. */
+    assert_int_equal(m, emulated() ? MDS_SAFEREAD_PIPE : MDS_SAFEREAD_VM);
+    assert_int_equal(mds_safe_read_method(), m);
+    /* Asking for the pipe gets it everywhere. */
+    assert_int_equal(md_saferead_init(MDS_SAFEREAD_PIPE), MDS_SAFEREAD_PIPE);
+    /* Asking for process_vm_readv under qemu falls back to the pipe. */
+    assert_int_equal(md_saferead_init(MDS_SAFEREAD_VM),
+                     emulated() ? MDS_SAFEREAD_PIPE : MDS_SAFEREAD_VM);
+    md_saferead_fini();
+    assert_int_equal(mds_safe_read_method(), MDS_SAFEREAD_VM);
+}
+
+/* --------------------------------------------------- pipe-only cases */
+
+static unsigned char *pattern_map(size_t len, unsigned seed)
+{
+    unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(m != MAP_FAILED);
+    for (size_t i = 0; i < len; i++)
+        m[i] = (unsigned char)((i * 2654435761u) >> 13 ^ seed);
+    return m;
+}
+
+/* Larger than a pipe (several chunks), and a bad page after several
+ * chunks: -EFAULT, nothing left in the pipe for the next read. */
+static void test_pipe_big(void **state)
+{
+    (void)state;
+    size_t len = 1 << 20, pg = page();
+    unsigned char *m = pattern_map(len + pg, 3);
+    unsigned char *dst = malloc(len + pg);
+    assert_int_equal(mds_safe_read(dst, (uintptr_t)m, len), 0);
+    assert_memory_equal(dst, m, len);
+    assert_int_equal(mprotect(m + len, pg, PROT_NONE), 0);
+    assert_int_equal(mds_safe_read(dst, (uintptr_t)m + 5, len), -EFAULT);
+    assert_int_equal(mds_safe_read(dst, (uintptr_t)m + 100, 4000), 0);
+    assert_memory_equal(dst, m + 100, 4000);
+    free(dst);
+    munmap(m, len + pg);
+}
+
+/* The application closes our fds and gets their numbers back for a file:
+ * nothing is written into the file, the other pipes serve the reads. */
+static void test_pipe_fd_reused(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/mayday-saferead-XXXXXX";
+    int f = mkstemp(path);
+    assert_true(f >= 0);
+    unlink(path);
+    int rd0 = mds_sr.p[0].rd, wr1 = mds_sr.p[1].wr;
+    assert_true(rd0 >= 0 && wr1 >= 0);
+    assert_int_equal(dup2(f, rd0), rd0);
+    assert_int_equal(dup2(f, wr1), wr1);
+    unsigned char src[512], dst[512];
+    for (size_t i = 0; i < sizeof src; i++)
+        src[i] = (unsigned char)(i * 7);
+    for (int k = 0; k < 10; k++) {
+        memset(dst, 0, sizeof dst);
+        assert_int_equal(mds_safe_read(dst, (uintptr_t)src, sizeof src), 0);
+        assert_memory_equal(dst, src, sizeof src);
+    }
+    struct stat st;
+    assert_int_equal(fstat(f, &st), 0);
+    assert_int_equal(st.st_size, 0);
+    /* The foreign fds are left alone (still open, still the file). */
+    assert_int_equal(fstat(rd0, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(mds_sr.p[0].rd, -1);
+    assert_int_equal(mds_sr.p[1].wr, -1);
+    close(rd0);
+    close(wr1);
+    close(f);
+    md_saferead_fini();
+    assert_int_equal(md_saferead_init(MDS_SAFEREAD_PIPE), MDS_SAFEREAD_PIPE);
+}
+
+static void read_many(unsigned seed, int rounds)
+{
+    size_t len = 3 * 4096 + 17;
+    unsigned char *m = pattern_map(len, seed);
+    unsigned char *dst = malloc(len);
+    for (int k = 0; k < rounds; k++) {
+        size_t off = (size_t)(k * 37) % 4096, n = len - off;
+        if (mds_safe_read(dst, (uintptr_t)m + off, n) != 0 ||
+            memcmp(dst, m + off, n) != 0) {
+            fprintf(stderr, "read_many(%u): round %d wrong\n", seed, k);
+            abort();
+        }
+    }
+    free(dst);
+    munmap(m, len);
+}
+
+/* A forked child gets pipes of its own (the parent's are shared with it)
+ * and both read at the same time without mixing their bytes. */
+static void test_pipe_fork(void **state)
+{
+    (void)state;
+    uint64_t parent_ino = mds_sr.p[0].ino;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        read_many(11, 2000);
+        uint64_t ino = mds_sr.p[0].ino;
+        int differs = ino != parent_ino && mds_sr.owner_pid == (uint32_t)getpid();
+        _exit(write(fds[1], &differs, sizeof differs) == sizeof differs ? 0 : 9);
+    }
+    read_many(12, 2000);
+    int st = 0, differs = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_int_equal(read(fds[0], &differs, sizeof differs), sizeof differs);
+    assert_true(differs);
+    assert_int_equal(mds_sr.p[0].ino, parent_ino);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+static void *reader_thread(void *arg)
+{
+    read_many((unsigned)(uintptr_t)arg, 1500);
+    return NULL;
+}
+
+/* More readers than pipes: each read waits for a free pipe (bounded) and
+ * gets its own bytes. */
+static void test_pipe_threads(void **state)
+{
+    (void)state;
+    pthread_t t[2 * MDS_SR_PIPES];
+    for (int i = 0; i < 2 * MDS_SR_PIPES; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, reader_thread,
+                                        (void *)(uintptr_t)(100 + i)),
+                         0);
+    for (int i = 0; i < 2 * MDS_SR_PIPES; i++)
+        pthread_join(t[i], NULL);
+}
+
+static int setup_vm(void **state)
+{
+    (void)state;
+    md_saferead_fini();
+    return md_saferead_init(MDS_SAFEREAD_VM) == MDS_SAFEREAD_VM ? 0 : -1;
+}
+
+static int setup_pipe(void **state)
+{
+    (void)state;
+    md_saferead_fini();
+    return md_saferead_init(MDS_SAFEREAD_PIPE) == MDS_SAFEREAD_PIPE ? 0 : -1;
+}
+
+static int teardown_any(void **state)
+{
+    (void)state;
+    md_saferead_fini();
+    return 0;
+}
+
+#define EVERY_CASE                                                             \
+    cmocka_unit_test(test_valid), cmocka_unit_test(test_null),               \
+        cmocka_unit_test(test_prot_none), cmocka_unit_test(test_unmapped),   \
+        cmocka_unit_test(test_straddle),                                     \
+        cmocka_unit_test(test_str_before_guard)
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid),
-        cmocka_unit_test(test_null),
-        cmocka_unit_test(test_prot_none),
-        cmocka_unit_test(test_unmapped),
-        cmocka_unit_test(test_straddle),
-        cmocka_unit_test(test_str_before_guard),
+    const struct CMUnitTest choice[] = {cmocka_unit_test(test_choice)};
+    const struct CMUnitTest vm[] = {EVERY_CASE};
+    const struct CMUnitTest pipe_cases[] = {
+        EVERY_CASE,
+        cmocka_unit_test(test_pipe_big),
+        cmocka_unit_test(test_pipe_fd_reused),
+        cmocka_unit_test(test_pipe_fork),
+        cmocka_unit_test(test_pipe_threads),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests_name("choice", choice, NULL, NULL);
+    /* qemu-user has no process_vm_readv (test_choice asserts it). */
+    if (!emulated())
+        rc |= cmocka_run_group_tests_name("process_vm_readv", vm, setup_vm,
+                                          teardown_any);
+    rc |= cmocka_run_group_tests_name("pipe", pipe_cases, setup_pipe,
+                                      teardown_any);
+    return rc;
 }

@@ -9,3 +9,6 @@ list(APPEND MDS_CRASH_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/pbenc.c
   ${CMAKE_CURRENT_LIST_DIR}/regs.c
   ${CMAKE_CURRENT_LIST_DIR}/regs_aarch64.c)
+# Install-time half of the safe read (self-test, pipes): normal context.
+list(APPEND MD_NORMAL_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/saferead_init.c)

@@ -64,6 +64,14 @@ long mds_getdents64(int fd, void *buf, size_t len)
 {
     return mds_syscall3(SYS_getdents64, fd, buf, len);
 }
+long mds_pipe2(int fds[2], int flags)
+{
+    return mds_syscall2(SYS_pipe2, fds, flags);
+}
+long mds_fstat(int fd, struct stat *st)
+{
+    return mds_syscall2(SYS_fstat, fd, st);
+}
 long mds_readlinkat(int dirfd, const char *path, char *buf, size_t len)
 {
     return mds_syscall4(SYS_readlinkat, dirfd, path, buf, len);

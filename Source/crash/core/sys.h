@@ -85,6 +85,9 @@ long mds_renameat(int olddirfd, const char *oldp, int newdirfd,
                   const char *newp);
 long mds_unlinkat(int dirfd, const char *path, int flags);
 long mds_getdents64(int fd, void *buf, size_t len);
+long mds_pipe2(int fds[2], int flags);
+/* The kernel's struct stat, which is glibc's on x86_64 and aarch64. */
+long mds_fstat(int fd, struct stat *st);
 long mds_readlinkat(int dirfd, const char *path, char *buf, size_t len);
 
 /* Memory. */

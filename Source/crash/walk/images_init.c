@@ -8,6 +8,7 @@
  * Context: normal context only (install); uses libc freely. Built into
  * the normal-context object set, not into mayday_crash.
  */
+#include "crash/core/saferead.h"
 #include "crash/walk/images.h"
 #include "crash/walk/walk_internal.h"
 #include "mayday/mayday.h"
@@ -20,6 +21,7 @@
 int md_images_init(void)
 {
     mds_images_env *g = &mds_images_g;
+    md_saferead_init(0); /* before any memory is read (idempotent) */
     if (g->done)
         return 0;
     g->exe_phdr = (uintptr_t)getauxval(AT_PHDR);

@@ -22,6 +22,7 @@
 
 #include "crash/core/arena.h"
 #include "crash/core/fmt.h"
+#include "crash/core/saferead.h"
 #include "crash/core/sys.h"
 #include "crash/handler/handler.h"
 #include "crash/handler/procfs.h"
@@ -193,6 +194,7 @@ static void teardown(void)
     work_free(&mds_g.work_exc);
     work_free(&mds_g.work_sig);
     md_fds_close();
+    md_saferead_fini();
     memset(&mds_g, 0, sizeof mds_g);
     mds_g.fd.dir = mds_g.fd.proc = mds_g.fd.marker = -1;
     mds_g.fd.spare[0] = mds_g.fd.spare[1] = -1;
@@ -286,6 +288,8 @@ int mayday_install(const mayday_config *user_cfg)
     size_t pg = mds_page_size();
     mds_altstack_size = (want + pg - 1) & ~(pg - 1);
 
+    /* The safe read's method, by self-test, before anything reads. */
+    md_saferead_init(0);
     if ((r = md_images_init()) < 0)
         goto fail;
     if ((r = work_init(&mds_g.work_exc)) < 0 ||
