@@ -116,6 +116,25 @@ static void work_free(mds_work *w)
     memset(w, 0, sizeof *w);
 }
 
+/* sig can really be sent to a thread: blocked, sent to ourselves, seen
+ * pending, taken back. qemu-user accepts handlers for the top real-time
+ * signals but cannot deliver them (tgkill fails with EINVAL). */
+static int signal_deliverable(int sig)
+{
+    sigset_t one, old;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    if (pthread_sigmask(SIG_BLOCK, &one, &old) != 0)
+        return 0;
+    int ok = 0;
+    if (mds_tgkill(getpid(), (int)mds_gettid(), sig) == 0) {
+        struct timespec zero = {0, 0};
+        ok = sigtimedwait(&one, 0, &zero) == sig;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, 0);
+    return ok;
+}
+
 static int pick_suspend_signal(void)
 {
     /* A real-time signal nobody handles, from the top: glibc and most
@@ -123,7 +142,7 @@ static int pick_suspend_signal(void)
     for (int s = SIGRTMAX; s > SIGRTMIN + 2; s--) {
         struct sigaction sa;
         if (sigaction(s, 0, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO) &&
-            sa.sa_handler == SIG_DFL)
+            sa.sa_handler == SIG_DFL && signal_deliverable(s))
             return s;
     }
     return -1;
