@@ -42,7 +42,11 @@ __attribute__((noinline)) static int parse_config(struct config *cfg,
         return one / zero;
     }
     if (!strcmp(kind, "ill"))
+#if defined(__aarch64__)
+        __asm__ volatile("udf #0"); /* __builtin_trap is brk: SIGTRAP */
+#else
         __builtin_trap();
+#endif
     return cfg->values[0];
 }
 

@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "emu.h"
+
 /* Reads a whole file into a malloc'ed string ("" if unreadable). */
 static inline char *cu_slurp(const char *path)
 {
@@ -53,7 +55,7 @@ static inline int cu_run(char *const argv[], const char *in_path, char **out,
         dup2(fi, 0);
         dup2(fo, 1);
         dup2(fe, 2);
-        execv(argv[0], argv);
+        mdt_execv(argv);
         _exit(127);
     }
     int st = 0;

@@ -4,6 +4,7 @@
  * Context: test code (normal context).
  */
 #include "mdt.h"
+#include "emu.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -73,7 +74,7 @@ int mdt_run(char *const argv[], char *const env[], int timeout_ms, int *hung,
         }
         for (int i = 0; env && env[i]; i++)
             putenv(env[i]);
-        execv(argv[0], argv);
+        mdt_execv(argv);
         _exit(127);
     }
     uint64_t deadline = now_ms() + (uint64_t)timeout_ms;

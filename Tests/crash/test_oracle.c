@@ -113,6 +113,16 @@ static void oracle(const char *scenario, int min_match)
 {
     if (!cores_in_cwd())
         skip();
+    if (getenv("MAYDAY_EMULATOR")) {
+        /* The process that dies is qemu: the kernel's core is qemu's own
+         * (x86_64, ~160 MB), qemu's guest core has no NT_FILE note and
+         * gdb-multiarch 13 cannot place the PIE in it (frames are ??).
+         * Under qemu the walk is checked against libunwind's local
+         * unwinder instead (test_walk_unwind). */
+        print_message("[ SKIPPED  ] gdb oracle: no usable core under "
+                      "qemu-user\n");
+        skip();
+    }
     char *dir = mdt_mkdtemp("oracle");
     assert_non_null(dir);
     int st = run_with_core(dir, scenario);

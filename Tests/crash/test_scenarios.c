@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "emu.h"
 #include "mdt.h"
 
 #define TIMEOUT_MS 15000
@@ -157,8 +158,21 @@ static void check_gp(const scen *s, const Mayday__Report *r, const char *path)
 {
     (void)s;
     (void)path;
+#if defined(__aarch64__)
+    /* No general-protection fault on aarch64: the address (its top byte
+     * ignored) is simply not mapped. qemu-user reports address 0 for an
+     * address beyond the guest's address space (the cause is then "null
+     * dereference"); the kernel reports the address. */
+    assert_int_equal(r->signal->code, SEGV_MAPERR);
+    assert_true(r->signal->has_address);
+    if (!mdt_emulator()) {
+        assert_true(r->signal->address != 0);
+        assert_int_equal(r->cause, MAYDAY__CAUSE__CAUSE_BAD_ACCESS);
+    }
+#else
     assert_int_equal(r->signal->code, 128); /* SI_KERNEL */
     assert_false(r->signal->has_address);   /* the kernel gives none */
+#endif
 }
 
 static void check_fork_child(const scen *s, const Mayday__Report *r,
@@ -182,6 +196,17 @@ static void check_timed_out(const scen *s, const Mayday__Report *r,
     assert_int_equal(r->header->handler, MAYDAY__HANDLER__HANDLER_SIGNAL);
     assert_int_equal(r->n_threads, 1);
     assert_true(r->threads[0]->crashed);
+}
+
+static int gp_scenario(const scen *s) { return s->check == check_gp; }
+
+static int qemu_aarch64(void)
+{
+#if defined(__aarch64__)
+    return mdt_emulator() != NULL;
+#else
+    return 0;
+#endif
 }
 
 static void check_common(const scen *s, const Mayday__Report *r)
@@ -210,8 +235,8 @@ static void check_common(const scen *s, const Mayday__Report *r)
         assert_true(t->n_frames >= 1);
         assert_int_equal(t->n_registers, r->n_register_names);
     }
-    if (s->cause >= 0)
-        assert_int_equal(r->cause, s->cause);
+    if (s->cause >= 0 && !(gp_scenario(s) && qemu_aarch64()))
+        assert_int_equal(r->cause, s->cause); /* (check_gp says why) */
     if (s->func) {
         uint64_t off, size;
         assert_int_equal(mdt_symbol(crasher, s->func, &off, &size), 0);
@@ -355,9 +380,38 @@ static void run_once(const scen *s, int rep, outcome *o, int verify,
     free(out);
 }
 
+/* Why a scenario cannot run on this architecture or under this emulator,
+ * or NULL (the list is in docs/platforms.md). */
+static const char *not_here(const scen *s)
+{
+#if defined(__aarch64__)
+    if (!strcmp(s->name, "fpe"))
+        return "aarch64 does not trap integer division by zero (it gives 0)";
+#endif
+    if (mdt_emulator()) {
+        if (s->mode && !strcmp(s->mode, "gdb"))
+            return "qemu-user has no ptrace: gdb cannot run the program";
+        if (!strncmp(s->name, "sys", 3))
+            return "qemu-user refuses seccomp filters (PR_SET_SECCOMP)";
+        if (!strncmp(s->name, "callback-", 9))
+            return "qemu-user 7.2 aborts (assertion cpu == current_cpu in "
+                   "cpu_exec) on a fault inside the handler of the same "
+                   "signal";
+        if (s->mode && !strcmp(s->mode, "pid1"))
+            return "qemu-user as PID 1 waits forever for the signal it "
+                   "re-sends itself to die (its default action)";
+    }
+    return NULL;
+}
+
 static void run_scenario(void **state)
 {
     const scen *s = *state;
+    const char *why = not_here(s);
+    if (why) {
+        print_message("[ SKIPPED  ] %s: %s\n", s->name, why);
+        skip();
+    }
     int reps = mdt_repeat(20);
     for (int rep = 0; rep < reps; rep++) {
         outcome o;
@@ -469,6 +523,12 @@ static int matrix(int reps, const char *label)
     for (size_t i = 0; i < n; i++) {
         const scen *s = &scenarios[i];
         int rep_ok = 0, dec = 0, sig = 0, hangs = 0, checks = 0;
+        if (not_here(s)) {
+            printf("%-26s %-7s  skipped: %s\n", s->name,
+                   s->mode ? s->mode : "auto", not_here(s));
+            fflush(stdout);
+            continue;
+        }
         for (int rep = 0; rep < reps; rep++) {
             int fds[2];
             if (pipe(fds) < 0)

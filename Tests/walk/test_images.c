@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +37,10 @@ static void hex_of(const mds_image *img, char *out)
         sprintf(out + 2 * i, "%02x", img->build_id[i]);
     out[2 * img->build_id_len] = 0;
 }
+
+/* The kernel maps a vDSO (qemu-user 7.2 gives aarch64 programs none):
+ * from the auxiliary vector, not from the code under test. */
+static int have_vdso(void) { return getauxval(AT_SYSINFO_EHDR) != 0; }
 
 static mds_image_table *capture(void)
 {
@@ -63,7 +68,7 @@ static void test_main_vdso_libc(void **state)
             assert_true(t->images[j].start != t->images[i].start);
     }
     assert_int_equal(mains, 1);
-    assert_int_equal(vdsos, 1);
+    assert_int_equal(vdsos, have_vdso());
     assert_string_equal(t->images[main_idx].path, exe);
     /* The main image contains this function and this data word. */
     assert_int_equal(mds_images_find(t, (uintptr_t)&test_main_vdso_libc),
@@ -120,6 +125,10 @@ static void test_build_ids_vs_readelf(void **state)
     assert_true(dladdr((void *)&rec_o2_fp, &di));
     check_build_id(t, wt_find_image_file(t, di.dli_fname), di.dli_fname);
 
+    if (!have_vdso()) {
+        wt_table_free(t);
+        return;
+    }
     /* The vdso has no file: dump its mapping and ask readelf. */
     uintptr_t vs, ve;
     assert_int_equal(wt_maps_named("[vdso]", &vs, &ve), 0);
@@ -279,8 +288,9 @@ static void test_inconsistent_state(void **state)
     mds_images_g.r_debug = (uintptr_t)&fake;
     assert_int_equal(mds_images_capture(t), 0);
     mds_images_g.r_debug = saved;
-    assert_int_equal(t->count, 2);
-    assert_true(t->images[0].is_main && t->images[1].is_vdso);
+    assert_int_equal(t->count, 1 + (size_t)have_vdso());
+    assert_true(t->images[0].is_main);
+    assert_true(!have_vdso() || t->images[1].is_vdso);
     wt_table_free(t);
     wt_table_free(full);
 }
