@@ -11,7 +11,15 @@
 # (only if the package lists are missing or older than a day) and
 # `apt-get install --no-install-recommends` of the missing packages.
 # Extra packages: MAYDAY_DEPS_EXTRA="pkg1 pkg2" scripts/deps.sh
+#
+#   scripts/deps.sh aarch64   the aarch64 cross build and its emulator
+#                             instead: Debian's cross gcc, the arm64 -dev
+#                             packages through multiarch (dpkg
+#                             --add-architecture arm64 first) and qemu-user
+#                             (scripts/test-aarch64.sh, docs/platforms.md)
 set -euo pipefail
+
+group=${1:-default}
 
 packages=(
     # build
@@ -41,6 +49,21 @@ packages=(
 if ! command -v npm >/dev/null 2>&1; then
     packages+=(nodejs npm)
 fi
+# The aarch64 group: multiarch -dev packages must be the same version as
+# their amd64 twins (Multi-Arch: same), which one mirror guarantees.
+aarch64_packages=(
+    gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user
+    libc6-dev:arm64 libunwind-dev:arm64 libprotobuf-c-dev:arm64
+    libcmocka-dev:arm64 libdw-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64
+)
+case $group in
+default) ;;
+aarch64) packages=("${aarch64_packages[@]}") ;;
+*)
+    echo "deps.sh: unknown group '$group' (default, aarch64)" >&2
+    exit 2
+    ;;
+esac
 # shellcheck disable=SC2206 # deliberate word splitting of the extra list
 packages+=(${MAYDAY_DEPS_EXTRA:-})
 
@@ -77,8 +100,17 @@ run() {
     fi
 }
 lists=/var/lib/apt/lists
-if [[ -z $(find "$lists" -maxdepth 1 -name '*_Packages*' -mtime -1 \
-    2>/dev/null | head -n1) ]]; then
+need_update=0
+if [[ $group == aarch64 ]] &&
+    ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    run dpkg --add-architecture arm64
+fi
+if [[ $group == aarch64 && -z $(find "$lists" -maxdepth 1 \
+    -name '*binary-arm64_Packages*' 2>/dev/null | head -n1) ]]; then
+    need_update=1 # the lists have no arm64 packages yet
+fi
+if ((need_update)) || [[ -z $(find "$lists" -maxdepth 1 -name '*_Packages*' \
+    -mtime -1 2>/dev/null | head -n1) ]]; then
     run apt-get update -qq
 fi
 run env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \

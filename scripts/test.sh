@@ -14,6 +14,7 @@
 #   valgrind      scripts/test-valgrind.sh      } script exists, else is
 #   crash_matrix  scripts/test-crash-matrix.sh  } reported as skipped
 #   fuzz          scripts/test-fuzz.sh          }
+#   aarch64       scripts/test-aarch64.sh       } (cross build, qemu-aarch64)
 # Hook scripts get MAYDAY_ROOT, MAYDAY_BUILD_DIR (the build-test/ tree) and
 # MAYDAY_JOBS in the environment and must exit non-zero on failure.
 #
@@ -33,7 +34,7 @@ export MAYDAY_ROOT=$root MAYDAY_BUILD_DIR=$build MAYDAY_JOBS=$jobs
 export MAYDAY_REQUIRE_CONSUMERS=1
 export MAYDAY_CONSUMERS_DIR=${MAYDAY_CONSUMERS_DIR:-$root/build-consumers}
 
-all_stages=(deps build unit sanitizers valgrind crash_matrix fuzz)
+all_stages=(deps build unit sanitizers valgrind crash_matrix fuzz aarch64)
 
 step() { printf '\n==> [%s] %s\n' "$1" "${*:2}"; }
 
@@ -82,6 +83,7 @@ stage_sanitizers() { run_hook sanitizers test-sanitizers.sh; }
 stage_valgrind() { run_hook valgrind test-valgrind.sh; }
 stage_crash_matrix() { run_hook crash_matrix test-crash-matrix.sh; }
 stage_fuzz() { run_hook fuzz test-fuzz.sh; }
+stage_aarch64() { run_hook aarch64 test-aarch64.sh; }
 
 # ------------------------------------------------------------------- main
 stages=("$@")
