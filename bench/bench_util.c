@@ -114,6 +114,15 @@ int bu_run(char *const argv[], int timeout_ms, int out_fd)
             dup2(fd, 1);
             close(fd);
         }
+        /* A cross build measured under an emulator (MAYDAY_EMULATOR,
+         * e.g. qemu-aarch64): its programs run through it. */
+        const char *emu = getenv("MAYDAY_EMULATOR");
+        if (emu && *emu) {
+            char *a[64] = {(char *)emu};
+            for (int i = 0; argv[i] && i < 62; i++)
+                a[i + 1] = argv[i];
+            execvp(emu, a);
+        }
         execv(argv[0], argv);
         _exit(127);
     }
