@@ -290,9 +290,10 @@ static void read_many(unsigned seed, int rounds)
     unsigned char *dst = malloc(len);
     for (int k = 0; k < rounds; k++) {
         size_t off = (size_t)(k * 37) % 4096, n = len - off;
-        if (mds_safe_read(dst, (uintptr_t)m + off, n) != 0 ||
-            memcmp(dst, m + off, n) != 0) {
-            fprintf(stderr, "read_many(%u): round %d wrong\n", seed, k);
+        int r = mds_safe_read(dst, (uintptr_t)m + off, n);
+        if (r != 0 || memcmp(dst, m + off, n) != 0) {
+            fprintf(stderr, "read_many(%u): round %d: %d%s\n", seed, k, r,
+                    r == 0 ? ", wrong bytes" : "");
             abort();
         }
     }

@@ -130,7 +130,7 @@ static void forget(mds_sr_pipe *p)
     p->rd = p->wr = -1;
 }
 
-#define CLAIM_WAIT_NS (20 * 1000000ull)
+#define CLAIM_WAIT_NS (1000 * 1000000ull) /* readers preempted under load */
 
 /* A free pipe whose ends are both still ours, claimed; NULL if none
  * within CLAIM_WAIT_NS (every pipe busy, or none left). */

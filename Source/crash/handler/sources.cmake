@@ -5,6 +5,7 @@ list(APPEND MDS_CRASH_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/cause.c
   ${CMAKE_CURRENT_LIST_DIR}/annot.c
   ${CMAKE_CURRENT_LIST_DIR}/altstack.c
+  ${CMAKE_CURRENT_LIST_DIR}/altstack_signal.c
   ${CMAKE_CURRENT_LIST_DIR}/marker.c
   ${CMAKE_CURRENT_LIST_DIR}/report_put.c
   ${CMAKE_CURRENT_LIST_DIR}/report_file.c

@@ -94,14 +94,9 @@ int mds_pt_fix_restart(mds_raw_regs *r)
 #elif defined(__aarch64__)
 void mds_pt_raw_to_slot(mds_slot *sl, const mds_raw_regs *r)
 {
-    mds_regs *m = &sl->regs;
-    for (int i = 0; i < 31; i++)
-        m->v[i] = r->regs[i];
-    m->v[MDS_REG_SP] = r->sp;
-    m->v[MDS_REG_PC] = r->pc;
-    m->v[MDS_REG_PSTATE] = r->pstate;
-    m->v[MDS_REG_FAULT] = 0;
-    m->valid = (1ull << MDS_NREGS) - 1;
+    /* user_pt_regs -> mds_regs: regs_aarch64.c (fault address and ESR,
+     * which only a signal frame has, are 0). */
+    mds_regs_from_prstatus(&sl->regs, r, sizeof *r);
     sl->syscall_nr = -2; /* NT_ARM_SYSTEM_CALL would tell; not read */
 }
 

@@ -39,6 +39,9 @@ static void fp_from_ucontext(mds_slot *sl, const void *ucv)
         memcpy(sl->fp, uc->uc_mcontext.fpregs, 512);
         sl->fp_len = 512;
     }
+#elif defined(__aarch64__)
+    /* The fpsimd_context record of the frame (regs_aarch64.c). */
+    sl->fp_len = (uint32_t)mds_fpregs_from_ucontext(sl->fp, sizeof sl->fp, ucv);
 #else
     (void)ucv;
 #endif

@@ -363,8 +363,12 @@ int mayday_install(const mayday_config *user_cfg)
     __atomic_store_n(&mds_g.installed, 1, __ATOMIC_RELEASE);
     for (int i = 0; i < MDS_NSIGNALS; i++)
         sigaction(crash_signals[i], &sa, &mds_g.prev[i]);
-    if (!(cfg.flags & MAYDAY_FLAG_NO_EXISTING_THREADS))
-        md_prepare_existing_threads();
+    if (!(cfg.flags & MAYDAY_FLAG_NO_EXISTING_THREADS) &&
+        md_prepare_existing_threads() == MAYDAY_ENOSYS_ARCH)
+        /* No ptrace injection for this architecture (aarch64): a signal
+         * to each thread instead, which interrupts some of their waits
+         * (docs/platforms.md). Never on x86_64. */
+        md_prepare_by_signal();
     r = 0;
     goto out;
 fail:

@@ -29,7 +29,9 @@ int md_fds_open(const char *dir);
 void md_fds_close(void);
 void md_fds_after_fork(void);
 /* Gives every thread that exists now an altstack without interrupting it
- * (prepare.c, ptrace); 0, or a negative code when it could not. */
+ * (prepare.c, ptrace); 0, or a negative code when it could not
+ * (MAYDAY_ENOSYS_ARCH: this architecture has no injection). */
+#define MAYDAY_ENOSYS_ARCH MAYDAY_ENOTSUP
 int md_prepare_existing_threads(void);
 typedef struct md_prepare_stats {
     int ran; /* 1 ran, 0 not yet, -1 skipped (seccomp or debugger) */
@@ -42,5 +44,9 @@ uintptr_t md_exe_symbol(const char *name);
 /* Binds every PLT slot the crash path can go through (prebind.c).
  * Returns the number of slots it bound. */
 int md_prebind(void);
+/* The same by a signal to each thread, where the injection cannot run
+ * (prepare_signal.c: aarch64, qemu-user, seccomp); not under a debugger.
+ * 0 or a negative code. */
+int md_prepare_by_signal(void);
 
 #endif

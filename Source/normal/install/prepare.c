@@ -6,6 +6,7 @@
  *
  * Context: normal (install).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -27,7 +28,7 @@ int md_prepare_existing_threads(void)
                              &st) == 0 &&
         (st.seccomp != 0 || st.tracer_pid > 0 || mds_g.no_clone_vm)) {
         md_prepare_last.ran = -1;
-        return MAYDAY_ENOTSUP;
+        return MAYDAY_EACCES; /* not here: not interrupting is the rule */
     }
     mds_stopset s;
     if (md_stopset_init(&s, mds_g.cfg.max_threads, mds_g.fd.proc) < 0)
@@ -39,7 +40,8 @@ int md_prepare_existing_threads(void)
     if (io.xbuf) {
         s.self_tid = (uint32_t)mds_gettid();
         s.skip_tid = mds_g.exc_tid;
-        r = mds_inject_altstacks(&s, &io) < 0 ? MAYDAY_ENOTSUP : 0;
+        int e = mds_inject_altstacks(&s, &io);
+        r = e == -ENOSYS ? MAYDAY_ENOTSUP : e < 0 ? MAYDAY_ESYS : 0;
     }
     md_prepare_last.ran = r == 0;
     md_prepare_last.done = io.done;

@@ -6,6 +6,7 @@ list(APPEND MD_NORMAL_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/fds.c
   ${CMAKE_CURRENT_LIST_DIR}/prepare.c
   ${CMAKE_CURRENT_LIST_DIR}/sigmask.c
+  ${CMAKE_CURRENT_LIST_DIR}/prepare_signal.c
   ${CMAKE_CURRENT_LIST_DIR}/annotate.c
   ${CMAKE_CURRENT_LIST_DIR}/prebind.c
   ${CMAKE_CURRENT_LIST_DIR}/exesym.c)
