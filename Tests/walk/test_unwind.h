@@ -18,6 +18,9 @@ int rec_o2_fp(int, void (*)(void *), void *);
 int rec_o2_nofp(int, void (*)(void *), void *);
 int rec_nocfi_fp(int, void (*)(void *), void *);
 int rec_nocfi_nofp(int, void (*)(void *), void *);
+#if defined(__aarch64__)
+int rec_o2_pac(int, void (*)(void *), void *); /* -mbranch-protection=pac-ret */
+#endif
 void *rec_nocfi_fp_site1(void);
 void *rec_nocfi_fp_site2(void);
 void *wt_thread_main(void *);
