@@ -19,6 +19,8 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "crash/handler/state.h"
 #include "normal/install/install.h"
@@ -34,6 +36,21 @@ static mask_fn lookup(mask_fn *slot, const char *name)
         __atomic_store_n(slot, f, __ATOMIC_RELEASE);
     }
     return f;
+}
+
+/* A static program has no RTLD_NEXT: the system call itself, without
+ * glibc's two internal signals (cancellation, setxid), as glibc does. */
+static int raw_mask(int how, const sigset_t *set, sigset_t *old)
+{
+    sigset_t copy;
+    if (set) {
+        copy = *set;
+        sigdelset(&copy, 32);
+        sigdelset(&copy, 33);
+        set = &copy;
+    }
+    long r = syscall(SYS_rt_sigprocmask, how, set, old, 8);
+    return r < 0 ? errno : 0;
 }
 
 static const sigset_t *keep_faults(int how, const sigset_t *set, sigset_t *copy)
@@ -54,22 +71,25 @@ __attribute__((visibility("default"))) int
 pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
     mask_fn f = lookup(&real_pthread_sigmask, "pthread_sigmask");
-    if (!f)
-        return ENOSYS;
     sigset_t copy;
-    return f(how, keep_faults(how, set, &copy), old);
+    set = keep_faults(how, set, &copy);
+    return f ? f(how, set, old) : raw_mask(how, set, old);
 }
 
 __attribute__((visibility("default"))) int
 sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
     mask_fn f = lookup(&real_sigprocmask, "sigprocmask");
-    if (!f) {
-        errno = ENOSYS;
+    sigset_t copy;
+    set = keep_faults(how, set, &copy);
+    if (f)
+        return f(how, set, old);
+    int e = raw_mask(how, set, old);
+    if (e) {
+        errno = e;
         return -1;
     }
-    sigset_t copy;
-    return f(how, keep_faults(how, set, &copy), old);
+    return 0;
 }
 
 void md_sigmask_warm(void)
