@@ -253,3 +253,10 @@ int mdt_repeat(int def)
     int n = s ? atoi(s) : 0;
     return n > 0 ? n : def;
 }
+
+uint64_t mdt_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}

@@ -52,6 +52,9 @@ int mdt_frames_in(const Mayday__Thread *t, uint64_t lo, uint64_t hi);
 /* Path of a built program, from $MAYDAY_BINARY_DIR and a relative path. */
 char *mdt_build_path(const char *rel);
 
+/* CLOCK_MONOTONIC in ms. */
+uint64_t mdt_now_ms(void);
+
 /* Repeat count for scenario loops: $MAYDAY_REPEAT or def. */
 int mdt_repeat(int def);
 

@@ -1,8 +1,12 @@
 #!/usr/bin/python3
 # blockfs.py - a FUSE file system for the hung-file-system crash scenario:
 # an in-memory directory where everything works, except that creating a
-# file whose name ends in ".tmp" (a report being written) never answers,
-# like a hung NFS server or a stuck FUSE daemon.
+# file whose name ends in ".tmp" never answers, like a hung NFS server or
+# a stuck FUSE daemon. The daemon serves one request at a time: once it
+# is stuck, every later request of any process waits for it in the
+# kernel. (A request the daemon has taken cannot even be interrupted by
+# SIGKILL; one still queued can: that is what the scenario relies on, see
+# crasher_states.c "hung-fs".)
 #
 #   blockfs.py MOUNTPOINT     (foreground; the test kills it and unmounts)
 #
@@ -79,4 +83,4 @@ class BlockFS(fusepy.Operations):
 
 
 if __name__ == "__main__":
-    fusepy.FUSE(BlockFS(), sys.argv[1], foreground=True, nothreads=False)
+    fusepy.FUSE(BlockFS(), sys.argv[1], foreground=True, nothreads=True)

@@ -23,6 +23,13 @@
 
 #include "crasher.h"
 
+static int rand_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int)(ts.tv_nsec / 1000 % 400);
+}
+
 static void *crash_after(void *arg)
 {
     usleep((useconds_t)(intptr_t)arg);
@@ -143,6 +150,34 @@ int crasher_states(const char *s)
         signal(SIGSEGV, let_it_crash);
         install(MAYDAY_FLAG_CHAIN_FIRST, 0, 0);
         crasher_null_write();
+    }
+    if (!strcmp(s, "hung-fs")) {
+        /* The report directory is a FUSE mount (blockfs.py) whose daemon
+         * a process of ours jams first: after that every request of this
+         * process waits in the kernel, in a wait only SIGKILL ends. */
+        install(0, 0, 0);
+        pid_t jam = fork();
+        if (jam == 0) {
+            char path[4200];
+            snprintf(path, sizeof path, "%s/jam.tmp", g_dir);
+            open(path, O_WRONLY | O_CREAT, 0600); /* never returns */
+            _exit(0);
+        }
+        usleep(200000);
+        start_sleepers(3);
+        crasher_null_write();
+    }
+    if (!strcmp(s, "uninstall-race")) {
+        /* A thread crashes while the main thread uninstalls: no hang, the
+         * process dies of SIGSEGV, a report or none, and no temp file
+         * anywhere (zeroed state would have put one in "/"). */
+        install(0, 0, 0);
+        pthread_t t;
+        pthread_create(&t, 0, crash_after, (void *)(intptr_t)(rand_us()));
+        usleep(200);
+        mayday_uninstall();
+        pthread_join(t, 0);
+        return 3;
     }
     if (!strcmp(s, "dir-replaced") || !strcmp(s, "dir-renamed")) {
         install(0, 0, 0);

@@ -41,6 +41,8 @@ void check_full_disk(const scen *s, const Mayday__Report *r, const char *dir);
 void check_vfork(const scen *s, const Mayday__Report *r, const char *dir);
 void check_main_exited(const scen *s, const Mayday__Report *r,
                        const char *path);
+void check_uninstall_race(const scen *s, const Mayday__Report *r,
+                          const char *dir);
 void check_dir_renamed(const scen *s, const Mayday__Report *r, const char *dir);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <cmocka.h>
@@ -287,4 +288,29 @@ void check_dir_renamed(const scen *s, const Mayday__Report *r, const char *dir)
     Mayday__Report *x = mdt_load_report(path);
     assert_non_null(x);
     mayday__report__free_unpacked(x, 0);
+}
+
+/* A crash during mayday_uninstall(): at most one report, and it decodes;
+ * never a temp file in "/" or in the directory. */
+void check_uninstall_race(const scen *s, const Mayday__Report *r,
+                          const char *dir)
+{
+    (void)s;
+    (void)r;
+    static char paths[4][4096];
+    int n = mdt_list_reports(dir, paths, 4);
+    assert_true(n <= 1);
+    if (n == 1) {
+        Mayday__Report *x = mdt_load_report(paths[0]);
+        assert_non_null(x);
+        mayday__report__free_unpacked(x, 0);
+    }
+    DIR *d = opendir("/");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (strstr(e->d_name, ".mayday"))
+            fail_msg("a report file in /: %s", e->d_name);
+    }
+    if (d)
+        closedir(d);
 }

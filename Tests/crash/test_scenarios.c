@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -283,6 +285,42 @@ static void stop_burners(pid_t *pids)
     }
 }
 
+/* A FUSE file system that never answers the creation of a report file
+ * (Tests/crash/blockfs.py, Debian's python3-fusepy) mounted on dir. */
+static pid_t mount_blockfs(const char *dir)
+{
+    if (access("/dev/fuse", R_OK | W_OK) != 0)
+        fail_msg("hung-fs: no /dev/fuse on this machine");
+    mkdir(dir, 0700);
+    const char *src = getenv("MAYDAY_SOURCE_DIR");
+    char script[4200];
+    snprintf(script, sizeof script, "%s/Tests/crash/blockfs.py",
+             src ? src : ".");
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/usr/bin/python3", "python3", script, dir, (char *)0);
+        _exit(127);
+    }
+    for (int i = 0; i < 500; i++) {
+        struct statfs fs;
+        if (statfs(dir, &fs) == 0 && fs.f_type == 0x65735546 /* FUSE */)
+            return pid;
+        if (waitpid(pid, 0, WNOHANG) == pid)
+            break;
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    fail_msg("hung-fs: blockfs.py did not mount %s", dir);
+    return 0;
+}
+
+static void unmount_blockfs(const char *dir, pid_t pid)
+{
+    umount2(dir, MNT_DETACH);
+    kill(pid, SIGKILL);
+    waitpid(pid, 0, 0);
+}
+
 /* Runs the scenario once; fills o (and writes it to out_fd if >= 0).
  * If verify, then checks the report with cmocka assertions (which end the
  * current test, or the process, on failure). */
@@ -312,19 +350,33 @@ static void run_once(const scen *s, int rep, outcome *o, int verify,
         memcpy(argv, u, sizeof u);
     }
     char modebuf[64], stopbuf[64];
+    int hung_fs = s->mode && !strncmp(s->mode, "hung-fs", 7);
     snprintf(modebuf, sizeof modebuf, "CRASHER_MODE=%s",
              s->mode && (!strcmp(s->mode, "thread") ||
                          !strcmp(s->mode, "signal"))
                  ? s->mode
-                 : "auto");
+             : s->mode && !strcmp(s->mode, "hung-fs-signal") ? "signal"
+                                                             : "auto");
     snprintf(stopbuf, sizeof stopbuf, "CRASHER_STOP=%s",
              s->mode && !strncmp(s->mode, "stop-", 5) ? s->mode + 5 : "auto");
-    char *env[] = {modebuf, stopbuf, 0};
-    pid_t burners[2] = {0, 0};
+    char *env[] = {modebuf, stopbuf, hung_fs ? "CRASHER_REPLY_MS=400" : 0, 0};
+    pid_t burners[2] = {0, 0}, fuse = 0;
     if (s->mode && !strcmp(s->mode, "burn"))
         start_burners(burners);
+    if (hung_fs)
+        fuse = mount_blockfs(rdir);
+    uint64_t t0 = mdt_now_ms();
     int st = mdt_run(argv, env, TIMEOUT_MS, &o->hung, out);
+    uint64_t took = mdt_now_ms() - t0;
     stop_burners(burners);
+    if (hung_fs) {
+        unmount_blockfs(rdir, fuse);
+        /* reply_timeout_ms + the documented 1 s, with room for a busy
+         * machine: a hang is what this scenario must never be. */
+        if (verify && took > 5000)
+            fail_msg("%s: run %d took %llu ms", s->name, rep,
+                     (unsigned long long)took);
+    }
     if (via_gdb) {
         o->signal_ok = 1; /* gdb's own status says nothing */
     } else if (as_pid1) {
@@ -332,6 +384,11 @@ static void run_once(const scen *s, int rep, outcome *o, int verify,
          * exit(128+sig); unshare passes that on. */
         o->signal_ok = (WIFEXITED(st) && WEXITSTATUS(st) == 128 + s->sig) ||
                        (WIFSIGNALED(st) && WTERMSIG(st) == s->sig);
+    } else if (s->mode && !strcmp(s->mode, "hung-fs-signal")) {
+        /* The fallback writer is stuck in a wait only SIGKILL ends: the
+         * I/O deadline's second timer. */
+        o->signal_ok = WIFSIGNALED(st) && (WTERMSIG(st) == s->sig ||
+                                           WTERMSIG(st) == SIGKILL);
     } else if (s->sig) {
         o->signal_ok = WIFSIGNALED(st) && WTERMSIG(st) == s->sig;
     } else {
@@ -515,6 +572,9 @@ static const scen scenarios[] = {
     {"live-vs-crash", SIGSEGV, -1, -1, 0, 0, 0, check_one_crash},
     {"dir-replaced", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, 0},
     {"dir-renamed", SIGSEGV, -1, -1, 0, 0, 0, check_dir_renamed},
+    {"hung-fs", SIGSEGV, 0, -1, 0, 0, "hung-fs", 0},
+    {"hung-fs", SIGSEGV, 0, -1, 0, 0, "hung-fs-signal", 0},
+    {"uninstall-race", SIGSEGV, -1, -1, 0, 0, 0, check_uninstall_race},
     {"abort", SIGABRT, 1, C(ABORT), "main", 1, "pid1", 0},
     {"null-write", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, "pid1", 0},
 };

@@ -161,7 +161,9 @@ int mds_pt_helper_setup(mds_stopset *s)
         if (sig != SIGKILL && sig != SIGSTOP)
             set_default(sig);
     }
-    mds_prctl(MDS_PR_SET_PDEATHSIG, SIGKILL, 0, 0);
+    /* No PR_SET_PDEATHSIG: killed while the process dies, this task
+     * could block in its exit (closing files) before releasing the
+     * zombies it traces; it rather waits for them (stop_ptrace.c). */
     if ((uint32_t)mds_getppid() != s->pid)
         return -1; /* the reporter is gone already */
     while (!__atomic_load_n(&s->hgo, __ATOMIC_ACQUIRE)) {

@@ -62,7 +62,7 @@ long mds_pt_regset(long req, uint32_t tid, int type, void *buf, size_t len,
  * as our ptracer where Yama wants that, and let it go. Returns its pid or
  * -errno. */
 long mds_pt_helper_start(mds_stopset *s, int (*fn)(void *), void *arg);
-/* Helper side, first thing: own signal dispositions, PDEATHSIG, wait for
+/* Helper side, first thing: own signal dispositions, parent check, wait for
  * the go. Returns 0, or -1 when the helper must exit at once. */
 int mds_pt_helper_setup(mds_stopset *s);
 /* Reporter side: waits until the helper exited (wait_ns, then SIGKILL),

@@ -11,8 +11,8 @@
  * each thread it does PTRACE_SEIZE + PTRACE_INTERRUPT, waits for the stop
  * (wait4 with WNOHANG and rt_sigtimedwait on SIGCHLD: a deadline for every
  * wait), reads NT_PRSTATUS and NT_PRFPREG, then holds the threads until
- * told to release them or until the process dies (the helper has
- * PR_SET_PDEATHSIG = SIGKILL; when it dies the kernel detaches its
+ * told to release them or until the process dies (it reaps its tracees
+ * as they exit, then exits; if it dies, the kernel detaches its
  * tracees). No handler ever runs in a stopped thread.
  *
  * On release, a system call that the stop made fail with EINTR (signal(7):
@@ -171,12 +171,35 @@ static int helper_main(void *arg)
     __atomic_store_n(&s->hstate, H_STOPPED, __ATOMIC_RELEASE);
     mds_futex_wake(&s->hstate, 1);
 
-    /* Hold them until released; when the process dies first, the kernel
-     * kills this task (PDEATHSIG) and that is the end of it. */
+    /* Hold them until released (the reporter sends us SIGCHLD then), or
+     * until the process dies: its threads then exit one by one and we
+     * reap each (a traced thread stays a zombie until its tracer does, and
+     * the process is not dead for its parent before that). When none is
+     * left, we are done. This task may then still block in its own exit,
+     * closing the descriptor table it shares (a file on a hung file
+     * system): by then it holds nothing of the process. */
     uint64_t until = mds_now_ns() + MDS_HOLD_MAX_NS;
-    while (__atomic_load_n(&s->hcmd, __ATOMIC_ACQUIRE) != HCMD_RELEASE &&
-           mds_now_ns() < until)
-        mds_futex_wait(&s->hcmd, HCMD_NONE, 1000 * NS_PER_MS);
+    uint64_t chld = 1ull << (SIGCHLD - 1);
+    for (;;) {
+        if (__atomic_load_n(&s->hcmd, __ATOMIC_ACQUIRE) == HCMD_RELEASE)
+            break;
+        int st;
+        long r = mds_wait4(-1, &st, MDS_WALL | MDS_WNOHANG);
+        if (r > 0) {
+            mds_slot *sl = mds_stop_find(s, (uint32_t)r);
+            if (sl && (st & 0xff) != 0x7f) {
+                sl->state = MDS_SLOT_GONE;
+                sl->why = MDS_WHY_EXITED;
+            }
+            continue;
+        }
+        if (r == -ECHILD)
+            return 0; /* every tracee is gone: the process died */
+        uint64_t now = mds_now_ns();
+        if (now >= until)
+            break;
+        mds_sigtimedwait(&chld, 1000 * NS_PER_MS);
+    }
     release_all(s);
     return 0;
 }
@@ -228,6 +251,7 @@ void mds_release_ptrace(mds_stopset *s)
     if (!s->hlive)
         return;
     __atomic_store_n(&s->hcmd, HCMD_RELEASE, __ATOMIC_RELEASE);
-    mds_futex_wake(&s->hcmd, 1);
+    /* It sleeps in rt_sigtimedwait(SIGCHLD). */
+    mds_kill((int)s->hlive, SIGCHLD);
     mds_pt_helper_reap(s, 1000 * NS_PER_MS);
 }
