@@ -4,6 +4,8 @@
 # set (mayday_crash, checked by nm) does not reference readlink/getcontext
 # or libunwind's address-space constructor.
 list(APPEND MDS_CRASH_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/cfi.c
+  ${CMAKE_CURRENT_LIST_DIR}/cfi_parse.c
   ${CMAKE_CURRENT_LIST_DIR}/images.c
   ${CMAKE_CURRENT_LIST_DIR}/frames.c
   ${CMAKE_CURRENT_LIST_DIR}/memcache.c

@@ -7,11 +7,16 @@
  * (md_walker_create/destroy) is walker_create.c.
  *
  * Strategy, per frame, first that works:
- *   1. CFI: libunwind's REMOTE API on our own address space, with our own
- *      accessors (memory = safe reads through a line cache, registers =
- *      the saved mds_regs, unwind tables = each image's .eh_frame_hdr from
- *      our image table). Its local path (unw_init_local, unw_backtrace)
- *      calls dl_iterate_phdr and is never used here.
+ *   1. CFI: the lean unwinder (cfi.c: .eh_frame_hdr, CIE/FDE programs,
+ *      a rule-row cache; no locks, no syscalls but safe reads; x86_64);
+ *      for the frames it hands off (DWARF expressions, unusual encodings),
+ *      and on architectures without it, libunwind's REMOTE API on our own
+ *      address space, with our own accessors (memory = safe reads through
+ *      a line cache, registers = the frame's known registers, unwind
+ *      tables = each image's .eh_frame_hdr from our image table).
+ *      libunwind's local path (unw_init_local, unw_backtrace) calls
+ *      dl_iterate_phdr and is never used here. MDS_WALK_MODE_LIBUNWIND
+ *      gives every CFI step to libunwind (tests and bench/ compare).
  *   2. The context, for frame 0 only: [sp] (x86_64) or lr (aarch64) as
  *      the return address when its pc is 0 or outside every executable
  *      segment (a call through a bad pointer); on aarch64 also lr for a
@@ -36,6 +41,7 @@
  */
 #include "crash/walk/unwind.h"
 #include "crash/core/sys.h"
+#include "crash/walk/cfi.h"
 #include "crash/walk/frames.h"
 #include "crash/walk/arch.h"
 #include "crash/walk/memcache.h"
@@ -143,74 +149,6 @@ static void acc_put_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)
     (void)as, (void)pi, (void)arg;
 }
 
-/* Decodes one DW_EH_PE-encoded value of .eh_frame_hdr at *addr. */
-static int read_encoded(mds_walker *w, uintptr_t *addr, uint8_t enc,
-                        uintptr_t datarel, uintptr_t *out)
-{
-    uintptr_t start = *addr, v = 0;
-    union {
-        uint16_t u16;
-        int16_t s16;
-        uint32_t u32;
-        int32_t s32;
-        uint64_t u64;
-    } u;
-    size_t len;
-    switch (enc & 0x0f) {
-    case 0x00:
-    case 0x04:
-    case 0x0c:
-        len = 8;
-        break; /* absptr, data8 */
-    case 0x02:
-    case 0x0a:
-        len = 2;
-        break;
-    case 0x03:
-    case 0x0b:
-        len = 4;
-        break;
-    default:
-        return -1;
-    }
-    if (mds_memcache_read(&w->cache, &u, start, len) < 0)
-        return -1;
-    switch (enc & 0x0f) {
-    case 0x02:
-        v = u.u16;
-        break;
-    case 0x0a:
-        v = (uintptr_t)(intptr_t)u.s16;
-        break;
-    case 0x03:
-        v = u.u32;
-        break;
-    case 0x0b:
-        v = (uintptr_t)(intptr_t)u.s32;
-        break;
-    default:
-        v = (uintptr_t)u.u64;
-        break;
-    }
-    switch (enc & 0x70) {
-    case 0x00:
-        break;
-    case 0x10:
-        v += start;
-        break; /* pcrel */
-    case 0x30:
-        v += datarel;
-        break; /* datarel */
-    default:
-        return -1;
-    }
-    if (enc & 0x80) /* indirect: not used in .eh_frame_hdr headers */
-        return -1;
-    *addr = start + len;
-    *out = v;
-    return 0;
-}
-
 /* Parses img's .eh_frame_hdr header (memoised for the last image). */
 static int eh_table(mds_walker *w, int idx, const mds_image *img)
 {
@@ -218,21 +156,9 @@ static int eh_table(mds_walker *w, int idx, const mds_image *img)
         return w->eh_count ? 0 : -1;
     w->eh_img = idx;
     w->eh_count = 0;
-    uint8_t h[4]; /* version, eh_frame_ptr_enc, fde_count_enc, table_enc */
-    uintptr_t hdr = img->eh_frame_hdr, a = hdr + 4, ptr, count;
-    if (mds_memcache_read(&w->cache, h, hdr, 4) < 0 || h[0] != 1)
-        return -1;
-    if (h[3] != 0x3b) /* DW_EH_PE_datarel | DW_EH_PE_sdata4 */
-        return -1;
-    if (read_encoded(w, &a, h[1], hdr, &ptr) < 0 ||
-        read_encoded(w, &a, h[2], hdr, &count) < 0)
-        return -1;
-    if (count == 0 || (img->eh_frame_hdr_len &&
-                       count > (img->eh_frame_hdr_len - (a - hdr)) / 8))
-        return -1;
-    w->eh_table = a;
-    w->eh_count = count;
-    return 0;
+    if (mds_cfi_eh_frame_hdr(&w->cache, img, &w->eh_table, &w->eh_count) < 0)
+        w->eh_count = 0;
+    return w->eh_count ? 0 : -1;
 }
 
 /* The one place that differs between libunwind versions. */
@@ -367,6 +293,89 @@ static int step_cfi(mds_walker *w, const frame_state *cur, frame_state *nx,
     return 1;
 }
 
+/* One CFI step of the lean unwinder from cur (lc: its register state),
+ * the frames it hands off done by libunwind. Same contract as step_cfi. */
+static int step_handoff(mds_walker *w, const mds_cfi_frame *lc,
+                        mds_cfi_frame *lnx);
+
+static int step_lean(mds_walker *w, const mds_image_table *t, mds_memcache *mc,
+                     const frame_state *cur, const mds_cfi_frame *lc,
+                     frame_state *nx, mds_cfi_frame *lnx, int frame0,
+                     int *switched)
+{
+    int r = mds_cfi_step(&w->cfi, t, mc, lc, lnx);
+    if (r == MDS_CFI_HANDOFF)
+        r = step_handoff(w, lc, lnx);
+    if (r == MDS_CFI_END)
+        return 0;
+    if (r != MDS_CFI_OK)
+        return -1;
+    nx->pc = mds_arch_strip_pc(lnx->pc);
+    nx->sp = lnx->sp;
+#if MDS_CFI_LEAN
+    nx->fp_valid = (lnx->known >> MDS_CFI_FP_COL) & 1;
+    nx->fp = nx->fp_valid ? lnx->v[MDS_CFI_FP_COL] : 0;
+#else
+    nx->fp_valid = 0;
+    nx->fp = 0;
+#endif
+    *switched = 0;
+    if (nx->sp < cur->sp ||
+        (nx->sp == cur->sp && !(MDS_ARCH_FRAME0_SAME_SP && frame0))) {
+        if (!lc->sig_prev)
+            return -1;
+        *switched = 1; /* a signal frame may lead to another stack */
+    }
+    if (!mds_images_is_exec(w->images, nx->pc))
+        return -1;
+    return 1;
+}
+
+/* libunwind's unw_step for one frame the lean unwinder handed off: a
+ * cursor at lc (its known registers; its pc such that libunwind, which
+ * starts without "pc - 1", looks the rules up where we would), one step,
+ * then every register libunwind can give back. */
+static int step_handoff(mds_walker *w, const mds_cfi_frame *lc,
+                        mds_cfi_frame *lnx)
+{
+    if (!w->as)
+        return MDS_CFI_NOINFO;
+    mds_cfi_frame_to_regs(lc, &w->cur);
+    w->cur.v[MDS_REG_PC] = lc->ip - (lc->use_prev ? 1 : 0);
+    if (unw_init_remote(&w->cursor, w->as, w) != 0)
+        return MDS_CFI_NOINFO;
+    w->fpi_fail = 0;
+    w->stats.cfi_steps++;
+    int r = unw_step(&w->cursor);
+    if (r == 0 && !w->fpi_fail)
+        return MDS_CFI_END;
+    if (r <= 0 || w->fpi_fail)
+        return MDS_CFI_NOINFO;
+    unw_word_t ip, sp;
+    if (unw_get_reg(&w->cursor, UNW_REG_IP, &ip) < 0 ||
+        unw_get_reg(&w->cursor, UNW_REG_SP, &sp) < 0)
+        return MDS_CFI_NOINFO;
+    memset(lnx, 0, sizeof(*lnx));
+    lnx->pc = lnx->ip = ip;
+    lnx->sp = sp;
+#if MDS_CFI_LEAN
+    for (int c = 0; c < MDS_CFI_NCOLS; c++) {
+        unw_word_t v;
+        if (c != MDS_CFI_SP_COL &&
+            unw_get_reg(&w->cursor, mds_cfi_col_unw(c), &v) == 0) {
+            lnx->v[c] = v;
+            lnx->known |= 1ull << c;
+        }
+    }
+#endif
+    /* After the step, libunwind's "signal frame" is the frame just left;
+     * it also decides whether the next lookup uses pc - 1. */
+    int sig = unw_is_signal_frame(&w->cursor) > 0;
+    lnx->use_prev = !sig;
+    lnx->sig_prev = (uint8_t)sig;
+    return MDS_CFI_OK;
+}
+
 static int step_fp(const mds_image_table *t, mds_memcache *mc,
                    const frame_state *cur, frame_state *nx)
 {
@@ -394,8 +403,8 @@ static int step_fp(const mds_image_table *t, mds_memcache *mc,
  * most MDS_FN_MAX_SIZE below pc) or an indirect call.
  */
 static int step_scan(const mds_image_table *t, mds_memcache *mc,
-                     const frame_state *cur, int context, int words,
-                     int strong, frame_state *nx)
+                     const frame_state *cur, int context, int words, int strong,
+                     frame_state *nx)
 {
     uintptr_t a = (cur->sp + 7) & ~(uintptr_t)7, weak = 0, weak_at = 0;
     uintptr_t fpc = context ? cur->pc : cur->pc - 1;
@@ -463,7 +472,11 @@ static int walk(mds_walker *w, int use_lu, const mds_image_table *t,
     uint64_t n = 1;
     uintptr_t base = cur.sp;
     int switches = 0;
-    int lu_ok = use_lu && cursor_init(w, &cur, cur.pc, regs) == 0;
+    int lean = MDS_CFI_LEAN && use_lu && w->mode == MDS_WALK_MODE_LEAN;
+    mds_cfi_frame lc, lnx; /* the lean unwinder's state of cur and nx */
+    if (lean)
+        mds_cfi_frame_from_regs(&lc, regs);
+    int lu_ok = use_lu && !lean && cursor_init(w, &cur, cur.pc, regs) == 0;
 
     for (;;) {
         frame_state nx = {0, 0, 0, 0};
@@ -475,8 +488,10 @@ static int walk(mds_walker *w, int use_lu, const mds_image_table *t,
             if (trust)
                 nx = (frame_state){pc, sp, cur.fp, cur.fp_valid};
         }
-        if (!trust && lu_ok) {
-            int r = step_cfi(w, &cur, &nx, n == 1, &switched);
+        if (!trust && (lu_ok || lean)) {
+            int r = lean ? step_lean(w, t, mc, &cur, &lc, &nx, &lnx, n == 1,
+                                     &switched)
+                         : step_cfi(w, &cur, &nx, n == 1, &switched);
             if (r == 0)
                 break; /* CFI says this is the outermost frame */
             if (r > 0) {
@@ -533,8 +548,13 @@ static int walk(mds_walker *w, int use_lu, const mds_image_table *t,
             st->scan_frames++;
             break;
         }
-        if (trust != MDS_TRUST_CFI && use_lu)
+        if (lean) {
+            if (trust != MDS_TRUST_CFI)
+                mds_cfi_frame_fresh(&lnx, nx.pc, nx.sp, nx.fp, nx.fp_valid);
+            lc = lnx;
+        } else if (trust != MDS_TRUST_CFI && use_lu) {
             lu_ok = cursor_init(w, &nx, nx.pc - 1, NULL) == 0;
+        }
         cur = nx;
     }
     return 0;
@@ -564,13 +584,15 @@ static int walk_into(mds_walker *w, const mds_image_table *images,
     w->images = images;
     w->eh_img = -1;
     mds_memcache_reset(&w->cache);
+    mds_cfi_begin_walk(&w->cfi);
     uint64_t sig = table_signature(images);
     if (sig != w->images_sig) {
-        /* Images changed since the cache was filled: a cached rule could
-         * belong to a library that is gone. Flushing only bumps a counter
-         * in libunwind (no allocation). */
+        /* Images changed since the caches were filled: a cached rule
+         * could belong to a library that is gone. Flushing only bumps a
+         * counter (ours and libunwind's; no allocation). */
         if (w->as)
             unw_flush_cache(w->as, 0, 0);
+        mds_cfi_flush(&w->cfi);
         w->images_sig = sig;
     }
     int use_lu = w->as && !w->lu_poisoned;
@@ -578,6 +600,9 @@ static int walk_into(mds_walker *w, const mds_image_table *images,
     w->stats.walks++;
     w->stats.mem_fills = w->cache.fills;
     w->stats.mem_lookups = w->cache.lookups;
+    w->stats.lean_steps = w->cfi.steps;
+    w->stats.lean_hits = w->cfi.hits;
+    w->stats.handoffs = w->cfi.handoffs;
     __atomic_store_n(&w->busy_tid, 0, __ATOMIC_RELEASE);
     return r < 0 ? 1 : 0;
 }
@@ -592,8 +617,8 @@ int mds_walk(mds_walker *w, const mds_image_table *images, const mds_regs *regs,
     if (max == 0)
         return 0;
     mds_frame_sink out;
-    mds_sink_init(&out, frames, max > MDS_WALK_HARD_CAP ? MDS_WALK_HARD_CAP : max,
-                  0);
+    mds_sink_init(&out, frames,
+                  max > MDS_WALK_HARD_CAP ? MDS_WALK_HARD_CAP : max, 0);
     int r = walk_into(w, images, regs, &out);
     if (r < 0)
         return r;
@@ -625,6 +650,14 @@ void mds_walker_flush(mds_walker *w)
 {
     if (w && w->as)
         unw_flush_cache(w->as, 0, 0);
+    if (w)
+        mds_cfi_flush(&w->cfi);
+}
+
+void mds_walker_set_mode(mds_walker *w, int mode)
+{
+    if (w)
+        w->mode = mode == MDS_WALK_MODE_LIBUNWIND ? mode : MDS_WALK_MODE_LEAN;
 }
 
 void mds_walker_get_stats(const mds_walker *w, mds_walk_stats *out)

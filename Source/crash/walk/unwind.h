@@ -4,6 +4,9 @@
  * which takes the loader lock and mutexes), with frame-pointer, [sp] and
  * stack-scan fallbacks.
  *
+ * CFI frames are unwound by the lean unwinder of cfi.c; the frames it does
+ * not handle go to libunwind (mds_walker_set_mode).
+ *
  * Context: md_walker_create() is normal context (install). mds_walk() is
  * async-signal-safe and may be called from any thread, for any thread's
  * saved registers (the walked thread must be stopped: suspended, crashed
@@ -80,11 +83,22 @@ int mds_walk_ends(mds_walker *w, const mds_image_table *images,
 /* Counters since md_walker_create (for tests and bench/). */
 typedef struct mds_walk_stats {
     uint64_t walks;
-    uint64_t cfi_steps;   /* unw_step calls */
+    uint64_t cfi_steps;   /* unw_step calls (libunwind) */
     uint64_t cfi_frames, fp_frames, sp_frames, scan_frames;
     uint64_t mem_lookups; /* line-cache lookups */
     uint64_t mem_fills;   /* line-cache misses = safe-read syscalls */
+    uint64_t lean_steps;  /* steps tried by the lean unwinder (cfi.c) */
+    uint64_t lean_hits;   /* ... whose rule row was cached */
+    uint64_t handoffs;    /* ... handed to libunwind */
 } mds_walk_stats;
+
+/* How CFI frames are unwound. LEAN (the default): the lean unwinder of
+ * cfi.c, and libunwind for the frames it hands off. LIBUNWIND: every CFI
+ * step by libunwind's remote unw_step, as before the lean unwinder
+ * existed (tests compare the two; bench/ measures both). */
+enum { MDS_WALK_MODE_LEAN = 0, MDS_WALK_MODE_LIBUNWIND = 1 };
+/* Async-signal-safe; for tests and bench/. */
+void mds_walker_set_mode(mds_walker *w, int mode);
 
 /* Async-signal-safe. Drops libunwind's cached unwind rules (it only bumps
  * a generation counter). mds_walk does it by itself when the image table

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "crash/core/arena.h"
+#include "crash/walk/cfi.h"
 #include "crash/walk/images.h"
 #include "crash/walk/memcache.h"
 #include "crash/walk/unwind.h"
@@ -45,6 +46,7 @@ struct mds_walker {
     mds_arena arena;       /* the guard-paged mapping holding this struct */
     unw_addr_space_t as;   /* private remote address space, or NULL */
     int lu_poisoned;       /* libunwind never used again (re-entry) */
+    int mode;              /* MDS_WALK_MODE_* (unwind.h) */
     volatile int busy_tid; /* thread currently walking, 0 if none */
     uint64_t images_sig;   /* signature of the last image table */
     /* per-walk state, read by the accessors */
@@ -57,6 +59,7 @@ struct mds_walker {
     mds_walk_stats stats;
     unw_cursor_t cursor;
     mds_memcache cache;
+    mds_cfi_cache cfi; /* the lean unwinder's rule rows */
 };
 
 /* The accessors handed to unw_create_addr_space (unwind.c). */

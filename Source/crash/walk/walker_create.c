@@ -4,7 +4,8 @@
  * address space (unw_create_addr_space mallocs it) with our accessors and
  * UNW_CACHE_GLOBAL, and warms it with one walk of the calling thread, so
  * that libunwind's lazy global initialisation (tdep_init: its mempools,
- * signal masks, memory validation pipe) happens here and not at crash time.
+ * signal masks, memory validation pipe) happens here and not at crash time;
+ * a second walk of the same stack fills the lean unwinder's rule rows.
  *
  * Context: normal context only (install/uninstall); uses libc freely.
  * Built into the normal-context object set, not into mayday_crash.
@@ -46,6 +47,13 @@ static void warm_up(mds_walker *w)
         mds_images_capture(&t) == 0) {
         mds_regs regs;
         mds_regs_from_ucontext(&regs, &uc);
+        /* libunwind first (its lazy global init and rule cache, for the
+         * frames the lean unwinder hands off), then the lean unwinder's
+         * rule rows, in the mode the walker keeps. */
+        int mode = w->mode;
+        mds_walker_set_mode(w, MDS_WALK_MODE_LIBUNWIND);
+        mds_walk(w, &t, &regs, fr, WARM_FRAMES, NULL);
+        mds_walker_set_mode(w, mode);
         mds_walk(w, &t, &regs, fr, WARM_FRAMES, NULL);
     }
     mds_arena_unmap(&tmp);
