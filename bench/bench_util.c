@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/perf_event.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -225,8 +226,8 @@ void bu_rmtree(const char *dir)
     free(cmd);
 }
 
-int bu_self_and_sibling(char *self, size_t n, const char *name,
-                        char *sibling, size_t m)
+int bu_self_and_sibling(char *self, size_t n, const char *name, char *sibling,
+                        size_t m)
 {
     ssize_t sl = readlink("/proc/self/exe", self, n - 1);
     if (sl <= 0)
@@ -238,4 +239,39 @@ int bu_self_and_sibling(char *self, size_t n, const char *name,
         return -1;
     snprintf(s + 1, m - (size_t)(s + 1 - sibling), "%s", name);
     return 0;
+}
+
+int bu_syscalls_open(void)
+{
+    static const char *ids[] = {
+        "/sys/kernel/tracing/events/raw_syscalls/sys_enter/id",
+        "/sys/kernel/debug/tracing/events/raw_syscalls/sys_enter/id"};
+    long id = -1;
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0] && id < 0; i++) {
+        FILE *f = fopen(ids[i], "re");
+        if (f) {
+            if (fscanf(f, "%ld", &id) != 1)
+                id = -1;
+            fclose(f);
+        }
+    }
+    if (id < 0)
+        return -1;
+    struct perf_event_attr a;
+    memset(&a, 0, sizeof a);
+    a.size = sizeof a;
+    a.type = PERF_TYPE_TRACEPOINT;
+    a.config = (unsigned long long)id;
+    a.disabled = 0;
+    a.exclude_kernel = 0;
+    return (int)syscall(SYS_perf_event_open, &a, 0, -1, -1,
+                        PERF_FLAG_FD_CLOEXEC);
+}
+
+long long bu_syscalls_read(int fd)
+{
+    long long v;
+    if (fd < 0 || read(fd, &v, sizeof v) != (ssize_t)sizeof v)
+        return -1;
+    return v;
 }

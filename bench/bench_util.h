@@ -53,12 +53,19 @@ int bu_start_workers(int n, int depth);
 /* The crash: a store through a NULL pointer the compiler cannot see. */
 void bu_null_store(void);
 
+/* Counts the system calls the calling thread makes, in process (a
+ * perf_event_open counter on the raw_syscalls:sys_enter tracepoint; needs
+ * tracefs and root or a permissive perf_event_paranoid). -1 if not
+ * available. bu_syscalls_read: calls counted so far, or -1. */
+int bu_syscalls_open(void);
+long long bu_syscalls_read(int fd);
+
 /* mkdir -p-less helpers: a fresh directory (caller frees), rm -rf. */
 char *bu_mkdtemp(const char *base, const char *tag);
 /* This program's path (/proc/self/exe) into self, and the path of a
  * sibling program in the same directory into sibling. 0 or -1. */
-int bu_self_and_sibling(char *self, size_t n, const char *name,
-                        char *sibling, size_t m);
+int bu_self_and_sibling(char *self, size_t n, const char *name, char *sibling,
+                        size_t m);
 void bu_rmtree(const char *dir);
 
 #endif

@@ -1,18 +1,23 @@
 /*
- * bench_walk.c - how long a stack walk takes: mayday's walker (mds_walk:
- * libunwind remote API over safe reads) against libunwind's local
- * unwinder (unw_backtrace, and unw_init_local + unw_step) and glibc's
- * backtrace(), on the same stack: a helper thread parked at the bottom of
- * a recursion of 32 and of 256 frames. The local unwinders and backtrace()
- * must run on the walked thread itself, so they run in its signal handler
- * (their counts include the handler's frames); mds_walk runs in the main
- * thread from the registers the handler saved.
+ * bench_walk.c - how long a stack walk takes: mayday's walker (mds_walk,
+ * with its lean CFI unwinder, and in MDS_WALK_MODE_LIBUNWIND: libunwind's
+ * remote API for every CFI step, as before the lean unwinder) against
+ * libunwind's local unwinder (unw_backtrace, and unw_init_local +
+ * unw_step) and glibc's backtrace(), on the same stack: a helper thread
+ * parked at the bottom of a recursion of 32 and of 256 frames. For
+ * mds_walk also the system calls per walk (counted in process with a
+ * perf tracepoint counter when the system allows it), line-cache fills,
+ * and what the lean unwinder did (steps, cached rows, hand-offs). The local
+ * unwinders and backtrace() must run on the walked thread itself, so they run
+ * in its signal handler (their counts include the handler's frames); mds_walk
+ * runs in the main thread from the registers the handler saved.
  *
  * warm: repeated walks, caches kept. cold: mds_walk after
- * mds_walker_flush (libunwind's rule cache dropped; mayday's line cache is
- * per walk anyway); the local unwinder after unw_flush_cache on its
- * address space; backtrace() has no flush: its cold figure is its first
- * call in the process (one sample). Median of RUNS runs, microseconds.
+ * mds_walker_flush (the lean unwinder's rows and libunwind's rule cache
+ * dropped; mayday's line cache is per walk anyway); the local unwinder after
+ * unw_flush_cache on its address space; backtrace() has no flush: its cold
+ * figure is its first call in the process (one sample). Median of RUNS runs,
+ * microseconds.
  *
  * Context: benchmark program (normal context). Usage: bench_walk [runs]
  */
@@ -27,11 +32,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "crash/walk/images.h"
 #include "crash/walk/unwind.h"
 #include "local_unwind.h"
 
 #define MAXF 1024
+#define COUNT_WALKS 20 /* walks whose system calls are counted */
 
 static int runs = 101;
 
@@ -221,50 +228,83 @@ int main(int argc, char **argv)
     printf("bench_walk: median of %d runs, microseconds per walk of one "
            "thread\n\n",
            runs);
-    printf("| method | depth | frames | warm | cold |\n");
-    printf("|---|---|---|---|---|\n");
+    printf("| method | depth | frames | warm | cold | system calls per walk "
+           "(warm / cold) | line-cache fills (warm / cold) |\n");
+    printf("|---|---|---|---|---|---|---|\n");
     const int depths[] = {32, 256};
+    static const char *mode_name[2] = {
+        "mds_walk (lean CFI, libunwind behind)",
+        "mds_walk, MDS_WALK_MODE_LIBUNWIND (remote API every frame)"};
     for (int d = 0; d < 2; d++) {
         parked *p = calloc(1, sizeof(*p));
         if (park(p, depths[d]) != 0)
             return 1;
-        int n = 0;
-        double res[2];
-        mds_walk_stats s0, s1;
-        uint64_t fills[2];
-        for (int cold = 0; cold < 2; cold++) {
-            mds_walk(w, &t, &p->regs, f, MAXF, NULL); /* warm it */
-            mds_walker_get_stats(w, &s0);
-            for (int i = 0; i < runs; i++) {
-                if (cold)
-                    mds_walker_flush(w);
-                uint64_t a = now_ns();
-                n = mds_walk(w, &t, &p->regs, f, MAXF, NULL);
-                tm[i] = now_ns() - a;
+        for (int mode = 0; mode < 2; mode++) {
+            mds_walker_set_mode(w, mode == 0 ? MDS_WALK_MODE_LEAN
+                                             : MDS_WALK_MODE_LIBUNWIND);
+            int n = 0;
+            double res[2], sc[2] = {-1, -1};
+            mds_walk_stats s0, s1;
+            uint64_t fills[2], steps = 0, hits = 0, hand = 0;
+            for (int cold = 0; cold < 2; cold++) {
+                mds_walk(w, &t, &p->regs, f, MAXF, NULL); /* warm it */
+                mds_walker_get_stats(w, &s0);
+                for (int i = 0; i < runs; i++) {
+                    if (cold)
+                        mds_walker_flush(w);
+                    uint64_t a = now_ns();
+                    n = mds_walk(w, &t, &p->regs, f, MAXF, NULL);
+                    tm[i] = now_ns() - a;
+                }
+                mds_walker_get_stats(w, &s1);
+                /* Counted apart: the tracepoint slows every syscall. */
+                int scfd = bu_syscalls_open();
+                long long c0 = bu_syscalls_read(scfd);
+                for (int i = 0; i < COUNT_WALKS; i++) {
+                    if (cold)
+                        mds_walker_flush(w);
+                    mds_walk(w, &t, &p->regs, f, MAXF, NULL);
+                }
+                long long c1 = bu_syscalls_read(scfd);
+                if (c0 >= 0 && c1 >= 0)
+                    sc[cold] = (double)(c1 - c0) / COUNT_WALKS;
+                if (scfd >= 0)
+                    close(scfd);
+                fills[cold] = (s1.mem_fills - s0.mem_fills) / (uint64_t)runs;
+                if (!cold) {
+                    steps = (s1.lean_steps - s0.lean_steps) / (uint64_t)runs;
+                    hits = (s1.lean_hits - s0.lean_hits) / (uint64_t)runs;
+                    hand = (s1.handoffs - s0.handoffs) / (uint64_t)runs;
+                }
+                res[cold] = median_us(tm, runs);
             }
-            mds_walker_get_stats(w, &s1);
-            fills[cold] = (s1.mem_fills - s0.mem_fills) / (uint64_t)runs;
-            res[cold] = median_us(tm, runs);
+            char scs[64] = "n/a (no perf counter)";
+            if (sc[0] >= 0)
+                snprintf(scs, sizeof scs, "%.1f / %.1f", sc[0], sc[1]);
+            printf("| %s | %d | %d | %.1f | %.1f | %s | %llu / %llu |\n",
+                   mode_name[mode], depths[d], n, res[0], res[1], scs,
+                   (unsigned long long)fills[0], (unsigned long long)fills[1]);
+            if (mode == 0)
+                printf("|   (lean unwinder per warm walk: %llu steps, %llu "
+                       "rows from its cache, %llu handed to libunwind) "
+                       "| | | | | | |\n",
+                       (unsigned long long)steps, (unsigned long long)hits,
+                       (unsigned long long)hand);
         }
-        printf("| mds_walk (remote API, safe reads) | %d | %d | %.1f | %.1f "
-               "|\n",
-               depths[d], n, res[0], res[1]);
+        mds_walker_set_mode(w, MDS_WALK_MODE_LEAN);
         printf("| libunwind unw_backtrace (local) | %d | %d | %.1f | %.1f "
-               "|\n",
+               "| | |\n",
                depths[d], p->n_bt, p->bt_warm, p->bt_cold);
         printf("| libunwind unw_init_local+unw_step | %d | %d | %.1f | %.1f "
-               "|\n",
+               "| | |\n",
                depths[d], p->n_local, p->step_warm, p->step_cold);
         if (d == 0)
             printf("| glibc backtrace() | %d | %d | %.1f | %.1f (first call)"
-                   " |\n",
+                   " | | |\n",
                    depths[d], p->n_glibc, p->glibc_warm, glibc_first_us);
         else
-            printf("| glibc backtrace() | %d | %d | %.1f | - |\n", depths[d],
-                   p->n_glibc, p->glibc_warm);
-        printf("|   (mds_walk line-cache fills per walk: warm %llu, cold "
-               "%llu) | | | | |\n",
-               (unsigned long long)fills[0], (unsigned long long)fills[1]);
+            printf("| glibc backtrace() | %d | %d | %.1f | - | | |\n",
+                   depths[d], p->n_glibc, p->glibc_warm);
         unpark(p);
         free(p);
     }

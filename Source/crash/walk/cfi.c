@@ -29,6 +29,7 @@
 #define MDS_CFI_PROBE 4 /* cache slots tried per key */
 
 _Static_assert(MDS_CFI_CACHE_SLOTS == 512, "lookup() hashes to 9 bits");
+_Static_assert(MDS_CFI_NCOLS <= 32, "mds_cfi_row.active is 32 bits");
 
 #define BIT(c) (1ull << (c))
 
@@ -144,11 +145,12 @@ static int apply(const mds_cfi_row *row, mds_memcache *mc,
     memcpy(nx->v, cur->v, sizeof(nx->v));
     nx->known = cur->known;
     nx->undef = cur->undef;
-    for (int i = 0; i < MDS_CFI_NCOLS; i++) {
+    /* In column order (a rule "in register" reads the columns already
+     * updated), only the columns whose rule is not "same value". */
+    for (uint32_t act = row->active; act; act &= act - 1) {
+        int i = __builtin_ctz(act);
         uint64_t b = BIT(i);
         switch (row->where[i]) {
-        case W_SAME:
-            break;
         case W_UNDEF:
             nx->known &= ~b;
             nx->undef |= b;

@@ -63,6 +63,7 @@ typedef struct mds_cfi_row {
     uint8_t cfa_col;
     uint8_t ra_col;
     int32_t cfa_off;
+    uint32_t active; /* bit c: column c's rule is not "same value" */
     uint8_t where[MDS_CFI_NCOLS];
     int16_t off[MDS_CFI_NCOLS]; /* CFA offset or register column */
 } mds_cfi_row;

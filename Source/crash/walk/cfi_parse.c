@@ -601,6 +601,8 @@ void mds_cfi_compute_row(mds_cfi_cache *c, const mds_image_table *t,
             return;
         row->where[i] = s.where[i];
         row->off[i] = (int16_t)s.val[i];
+        if (s.where[i] != W_SAME)
+            row->active |= 1u << i;
     }
     row->cfa_col = (uint8_t)s.cfa_reg;
     row->cfa_off = (int32_t)s.cfa_off;

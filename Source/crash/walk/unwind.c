@@ -473,9 +473,10 @@ static int walk(mds_walker *w, int use_lu, const mds_image_table *t,
     uintptr_t base = cur.sp;
     int switches = 0;
     int lean = MDS_CFI_LEAN && use_lu && w->mode == MDS_WALK_MODE_LEAN;
-    mds_cfi_frame lc, lnx; /* the lean unwinder's state of cur and nx */
+    /* The lean unwinder's state of cur and nx (swapped, not copied). */
+    mds_cfi_frame lf[2], *lc = &lf[0], *lnx = &lf[1];
     if (lean)
-        mds_cfi_frame_from_regs(&lc, regs);
+        mds_cfi_frame_from_regs(lc, regs);
     int lu_ok = use_lu && !lean && cursor_init(w, &cur, cur.pc, regs) == 0;
 
     for (;;) {
@@ -489,7 +490,7 @@ static int walk(mds_walker *w, int use_lu, const mds_image_table *t,
                 nx = (frame_state){pc, sp, cur.fp, cur.fp_valid};
         }
         if (!trust && (lu_ok || lean)) {
-            int r = lean ? step_lean(w, t, mc, &cur, &lc, &nx, &lnx, n == 1,
+            int r = lean ? step_lean(w, t, mc, &cur, lc, &nx, lnx, n == 1,
                                      &switched)
                          : step_cfi(w, &cur, &nx, n == 1, &switched);
             if (r == 0)
@@ -550,8 +551,10 @@ static int walk(mds_walker *w, int use_lu, const mds_image_table *t,
         }
         if (lean) {
             if (trust != MDS_TRUST_CFI)
-                mds_cfi_frame_fresh(&lnx, nx.pc, nx.sp, nx.fp, nx.fp_valid);
+                mds_cfi_frame_fresh(lnx, nx.pc, nx.sp, nx.fp, nx.fp_valid);
+            mds_cfi_frame *tmp = lc;
             lc = lnx;
+            lnx = tmp;
         } else if (trust != MDS_TRUST_CFI && use_lu) {
             lu_ok = cursor_init(w, &nx, nx.pc - 1, NULL) == 0;
         }
