@@ -8,7 +8,7 @@
  *
  * Expected values: exact bytes from the examples of the protobuf encoding
  * specification; protobuf-c's decoding of the output compared with the
- * model the test wrote; hand decoding (pbenc_oracle.c) for the wire types
+ * model the test wrote; zlib's CRC-32 of the output; hand decoding (pbenc_oracle.c) for the wire types
  * the schema lacks (sint64, fixed32, fixed64) and for the nesting depth.
  */
 #include <fcntl.h>
@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cmocka.h>
 
@@ -176,7 +177,15 @@ static void roundtrip(sink *s, size_t pad, wire_stats *st)
     assert_int_equal(pb.depth, 0);
     assert_int_equal(mds_pb_finish(&pb), 0);
     assert_false(pb.truncated);
+    uint32_t crc0, crc16;
+    assert_int_equal(mds_writer_crc32(&w, 0, &crc0), 0);
+    assert_int_equal(mds_writer_crc32(&w, 16, &crc16), 0);
     sink_collect(s, &w);
+    /* The writer's CRC (kept as written, padded lengths patched after a
+     * flush included) is zlib's over the output. */
+    assert_int_equal(crc0, (uint32_t)crc32(0, s->out, (uInt)s->outlen));
+    assert_int_equal(crc16,
+                     (uint32_t)crc32(0, s->out + 16, (uInt)(s->outlen - 16)));
 
     Mayday__Report *r = mayday__report__unpack(NULL, s->outlen, s->out);
     assert_non_null(r);

@@ -5,9 +5,10 @@
  * Context: normal-context test program (cmocka). Expected file contents are
  * built by the test itself in a plain array; CRCs come from zlib.
  *
- * mds_write and mds_pwrite are wrapped at link time (-Wl,--wrap, see
- * CMakeLists.txt) so the test can count calls and inject short writes,
- * EINTR and zero-byte writes without touching the writer.
+ * mds_write, mds_pwrite and mds_pread are wrapped at link time (-Wl,--wrap,
+ * see CMakeLists.txt) so the test can count calls (a CRC computed as the
+ * bytes are written reads nothing back) and inject short writes, EINTR and
+ * zero-byte writes without touching the writer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,8 @@
 /* ------------------------------------------------------------ wrapping */
 
 long __real_mds_write(int fd, const void *buf, size_t len);
+long __real_mds_pread(int fd, void *buf, size_t len, int64_t off);
+long __wrap_mds_pread(int fd, void *buf, size_t len, int64_t off);
 long __real_mds_pwrite(int fd, const void *buf, size_t len, int64_t off);
 long __wrap_mds_write(int fd, const void *buf, size_t len);
 long __wrap_mds_pwrite(int fd, const void *buf, size_t len, int64_t off);
@@ -39,7 +42,7 @@ static struct {
     int mode;
     size_t max_chunk; /* MODE_SHORT: at most this many bytes per call */
     int eintr_every;  /* MODE_SHORT: every n-th call fails with -EINTR */
-    int calls, pcalls;
+    int calls, pcalls, reads;
     int short_calls;  /* calls that wrote less than asked */
     int eintr_seen;   /* -EINTR returned (injected or real) */
     int partial_seen; /* real syscall returned less than asked */
@@ -86,6 +89,12 @@ long __wrap_mds_write(int fd, const void *buf, size_t len)
 long __wrap_mds_pwrite(int fd, const void *buf, size_t len, int64_t off)
 {
     return wrapped(1, fd, buf, len, off);
+}
+
+long __wrap_mds_pread(int fd, void *buf, size_t len, int64_t off)
+{
+    wr.reads++;
+    return __real_mds_pread(fd, buf, len, off);
 }
 
 /* ------------------------------------------------------------- helpers */
@@ -418,6 +427,140 @@ static void test_writer_crc32_memory(void **state)
     assert_int_equal(mds_writer_crc32(&w, 201, &c), MAYDAY_EINVAL);
 }
 
+
+/* The slice-by-8 CRC against zlib: every alignment of the start, lengths
+ * around the 8-byte steps and long buffers, whole and chained. */
+static void test_crc32_slices(void **state)
+{
+    (void)state;
+    enum { N = 70000 };
+    unsigned char *b = malloc(N + 8);
+    assert_non_null(b);
+    fill_pattern(b, N + 8, 11);
+    for (size_t off = 0; off < 8; off++) {
+        for (size_t n = 0; n < 80; n++)
+            assert_int_equal(mds_crc32(0, b + off, n),
+                             (uint32_t)crc32(0, b + off, (uInt)n));
+        size_t big[] = {4095, 4096, 65537, N};
+        for (size_t i = 0; i < 4; i++) {
+            uint32_t z = (uint32_t)crc32(0, b + off, (uInt)big[i]);
+            assert_int_equal(mds_crc32(0, b + off, big[i]), z);
+            size_t cut = big[i] / 3 + off;
+            assert_int_equal(
+                mds_crc32(mds_crc32(0, b + off, cut), b + off + cut,
+                          big[i] - cut),
+                z);
+        }
+    }
+    free(b);
+}
+
+/* The algebra: crc(A xor D) = crc(A) xor raw(D); a raw value shifted by n
+ * zero bytes; crc(B) out of crc(A || B) (zlib's crc32_combine). */
+static void test_crc32_algebra(void **state)
+{
+    (void)state;
+    unsigned char a[3000], d[3000], x[3000];
+    fill_pattern(a, sizeof a, 12);
+    uint32_t seed = 5;
+    for (int it = 0; it < 200; it++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t n = 1 + seed % sizeof a, p = (seed >> 8) % n;
+        size_t k = 1 + (seed >> 16) % (n - p);
+        memset(d, 0, n);
+        fill_pattern(d + p, k, (unsigned)it + 100);
+        for (size_t i = 0; i < n; i++)
+            x[i] = a[i] ^ d[i];
+        uint32_t ca = (uint32_t)crc32(0, a, (uInt)n);
+        uint32_t cx = (uint32_t)crc32(0, x, (uInt)n);
+        /* raw of the change alone, then shifted past the rest */
+        uint32_t raw = mds_crc32_shift(mds_crc32_raw(d + p, k), n - p - k);
+        assert_int_equal(ca ^ raw, cx);
+        assert_int_equal(mds_crc32_raw(d, n), raw); /* zeros in front */
+        /* suffix: crc of a[p..n) from crc(a[0..n)) and crc(a[0..p)) */
+        uint32_t cp = (uint32_t)crc32(0, a, (uInt)p);
+        assert_int_equal(mds_crc32_suffix(ca, cp, n - p),
+                         (uint32_t)crc32(0, a + p, (uInt)(n - p)));
+        assert_int_equal(
+            (uint32_t)crc32_combine(cp, crc32(0, a + p, (uInt)(n - p)),
+                                    (z_off_t)(n - p)),
+            ca);
+    }
+    assert_int_equal(mds_crc32_shift(0, 12345), 0);
+    assert_int_equal(mds_crc32_shift(0x12345678u, 0), 0x12345678u);
+}
+
+/* The writer's CRC as written: random puts, and patches of bytes already
+ * flushed or still buffered (with the old bytes given, or inside the kept
+ * head), through buffers of several sizes: the CRC from 0 and from 16
+ * equals zlib's over the file, and nothing is read back. A patch of
+ * unknown old bytes past the head makes it read the file back, still
+ * right. */
+static void test_writer_crc_as_written(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    unsigned char *model = malloc(N + 64), *src = malloc(N), *was = malloc(N);
+    assert_non_null(model);
+    assert_non_null(src);
+    assert_non_null(was);
+    fill_pattern(src, N, 13);
+    const size_t caps[] = {64, 100, 333, 4096, 65536};
+    uint32_t seed = 77;
+    for (size_t ci = 0; ci < sizeof caps / sizeof caps[0]; ci++) {
+        for (int stale = 0; stale < 2; stale++) {
+            unsigned char *buf = malloc(caps[ci]);
+            int fd = tmp_file();
+            mds_writer w;
+            wrap_reset(MODE_PASS);
+            mds_writer_init(&w, fd, buf, caps[ci], UINT64_MAX);
+            size_t len = 0;
+            while (len < N - 200) {
+                seed = seed * 1103515245u + 12345u;
+                size_t n = 1 + seed % 150;
+                assert_int_equal(mds_writer_put(&w, src + len, n), 0);
+                memcpy(model + len, src + len, n);
+                len += n;
+                if (seed % 5 == 0) { /* overwrite a few earlier bytes */
+                    size_t k = 1 + (seed >> 8) % 5;
+                    size_t at = (seed >> 12) % (len - k + 1);
+                    unsigned char nb[5];
+                    for (size_t i = 0; i < k; i++)
+                        nb[i] = (unsigned char)(seed >> (i + 3));
+                    memcpy(was, model + at, k);
+                    if (at + k <= MDS_WRITER_HEAD && seed % 2)
+                        assert_int_equal(mds_writer_patch(&w, at, nb, k), 0);
+                    else
+                        assert_int_equal(
+                            mds_writer_patch_over(&w, at, nb, was, k), 0);
+                    memcpy(model + at, nb, k);
+                }
+            }
+            if (stale && len > 1000) { /* unknown old bytes, past the head */
+                assert_int_equal(mds_writer_flush(&w), 0);
+                assert_int_equal(mds_writer_patch(&w, 900, "XY", 2), 0);
+                memcpy(model + 900, "XY", 2);
+            }
+            uint32_t c0, c16;
+            assert_int_equal(mds_writer_crc32(&w, 0, &c0), 0);
+            assert_int_equal(mds_writer_crc32(&w, 16, &c16), 0);
+            assert_int_equal(c0, (uint32_t)crc32(0, model, (uInt)len));
+            assert_int_equal(c16,
+                             (uint32_t)crc32(0, model + 16, (uInt)(len - 16)));
+            assert_file_equals(fd, model, len);
+            if (stale)
+                assert_true(wr.reads > 0);
+            else
+                assert_int_equal(wr.reads, 0);
+            close(fd);
+            free(buf);
+        }
+    }
+    free(model);
+    free(src);
+    free(was);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -431,6 +574,9 @@ int main(void)
         cmocka_unit_test(test_crc32_vectors),
         cmocka_unit_test(test_writer_crc32_file),
         cmocka_unit_test(test_writer_crc32_memory),
+        cmocka_unit_test(test_crc32_slices),
+        cmocka_unit_test(test_crc32_algebra),
+        cmocka_unit_test(test_writer_crc_as_written),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

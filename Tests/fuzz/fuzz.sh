@@ -30,6 +30,7 @@ protoc-c --c_out="$out/gen" --proto_path="$src/Protobuf" \
     "$src"/Source/normal/reader/*.c \
     "$src/Source/normal/common/common.c" \
     "$src/Source/crash/core/writer.c" "$src/Source/crash/core/sys.c" \
+    "$src/Source/crash/core/crc32.c" \
     "$src/Source/crash/handler/cause.c" \
     "$out/gen/mayday.pb-c.c" \
     $(pkg-config --libs libprotobuf-c) -o "$out/fuzz_report"

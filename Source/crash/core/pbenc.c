@@ -2,6 +2,13 @@
  * pbenc.c - streaming protobuf encoder (see pbenc.h).
  *
  * Context: async-signal-safe.
+ *
+ * Fast path: when the writer's buffer has room for a field's largest
+ * possible encoding, the field (tag, value or length, body) is encoded
+ * straight into the buffer and committed with one length update if it
+ * fits below the soft limit; otherwise (buffer nearly full, dropping,
+ * errors) the general path below does it with writer calls. Both give the
+ * same bytes and the same truncation decisions.
  */
 #include "pbenc.h"
 
@@ -62,6 +69,33 @@ static int put(mds_pb *pb, const void *p, size_t n)
     return r;
 }
 
+/* Where a field of at most max bytes can be encoded in place, or NULL
+ * (then the general path runs). */
+static inline unsigned char *fast_at(mds_pb *pb, size_t max)
+{
+    mds_writer *w = pb->w;
+    if (pb->dropping || pb->dead || w->err || w->cap - w->len < max)
+        return NULL;
+    return w->buf + w->len;
+}
+
+/* Commits n bytes encoded in place, or refuses them like room(). */
+static inline int fast_commit(mds_pb *pb, size_t n)
+{
+    mds_writer *w = pb->w;
+    if (mds_writer_pos(w) + n > pb->soft_limit) {
+        pb->truncated = pb->dropping = 1;
+        return MAYDAY_ETOOBIG;
+    }
+    w->len += n;
+    return 0;
+}
+
+static inline size_t put_tag(unsigned char *p, uint32_t num, int wt)
+{
+    return mds_pb_put_varint(p, ((uint64_t)num << 3) | (uint64_t)wt);
+}
+
 /* Writes tag + head (a prebuilt varint/fixed value or length prefix) +
  * body as one unit, or nothing. */
 static int field(mds_pb *pb, uint32_t num, int wt, const unsigned char *head,
@@ -81,6 +115,11 @@ static int field(mds_pb *pb, uint32_t num, int wt, const unsigned char *head,
 
 int mds_pb_uint64(mds_pb *pb, uint32_t num, uint64_t v)
 {
+    unsigned char *p = fast_at(pb, 20);
+    if (p) {
+        size_t n = put_tag(p, num, WT_VARINT);
+        return fast_commit(pb, n + mds_pb_put_varint(p + n, v));
+    }
     unsigned char b[10];
     return field(pb, num, WT_VARINT, b, mds_pb_put_varint(b, v), 0, 0);
 }
@@ -119,6 +158,14 @@ int mds_pb_fixed64(mds_pb *pb, uint32_t num, uint64_t v)
 
 int mds_pb_bytes(mds_pb *pb, uint32_t num, const void *data, size_t n)
 {
+    unsigned char *p = n <= 4096 ? fast_at(pb, 20 + n) : NULL;
+    if (p) {
+        size_t k = put_tag(p, num, WT_LEN);
+        k += mds_pb_put_varint(p + k, n);
+        if (n)
+            memcpy(p + k, data, n);
+        return fast_commit(pb, k + n);
+    }
     unsigned char b[10];
     return field(pb, num, WT_LEN, b, mds_pb_put_varint(b, n), data, n);
 }
@@ -137,6 +184,14 @@ int mds_pb_packed_uint64(mds_pb *pb, uint32_t num, const uint64_t *v, size_t n)
     size_t body = 0;
     for (size_t i = 0; i < n; i++)
         body += mds_pb_varint_size(v[i]);
+    unsigned char *p = n <= 512 ? fast_at(pb, 20 + body) : NULL;
+    if (p) {
+        size_t k = put_tag(p, num, WT_LEN);
+        k += mds_pb_put_varint(p + k, body);
+        for (size_t i = 0; i < n; i++)
+            k += mds_pb_put_varint(p + k, v[i]);
+        return fast_commit(pb, k);
+    }
     unsigned char tag[10], len[10];
     size_t tn = mds_pb_put_varint(tag, ((uint64_t)num << 3) | WT_LEN);
     size_t ln = mds_pb_put_varint(len, body);
@@ -145,20 +200,37 @@ int mds_pb_packed_uint64(mds_pb *pb, uint32_t num, const uint64_t *v, size_t n)
     int r = put(pb, tag, tn);
     if (r == 0)
         r = put(pb, len, ln);
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        unsigned char b[10];
-        r = put(pb, b, mds_pb_put_varint(b, v[i]));
+    /* Values in groups: one writer call per group, not per value. */
+    for (size_t i = 0; r == 0 && i < n;) {
+        unsigned char b[160];
+        size_t k = 0;
+        for (; i < n && k + 10 <= sizeof(b); i++)
+            k += mds_pb_put_varint(b + k, v[i]);
+        r = put(pb, b, k);
     }
     return r;
 }
 
+static const unsigned char pad[PLACEHOLDER] = {0x80, 0x80, 0x80, 0x80, 0};
+
 int mds_pb_begin(mds_pb *pb, uint32_t num)
 {
-    static const unsigned char pad[PLACEHOLDER] = {0x80, 0x80, 0x80, 0x80, 0};
     if (pb->depth >= MDS_PB_MAX_DEPTH) {
         pb->truncated = pb->dropping = 1;
         pb->dead++;
         return MAYDAY_ETOOBIG;
+    }
+    unsigned char *p = fast_at(pb, 10 + PLACEHOLDER);
+    if (p) {
+        size_t tn = put_tag(p, num, WT_LEN);
+        memcpy(p + tn, pad, PLACEHOLDER);
+        uint64_t at = mds_writer_pos(pb->w) + tn;
+        if (fast_commit(pb, tn + PLACEHOLDER) < 0) {
+            pb->dead++;
+            return MAYDAY_ETOOBIG;
+        }
+        pb->start[pb->depth++] = at;
+        return 0;
     }
     unsigned char tag[10];
     size_t tn = mds_pb_put_varint(tag, ((uint64_t)num << 3) | WT_LEN);
@@ -196,10 +268,14 @@ int mds_pb_end(mds_pb *pb)
         /* Whole message still buffered: write the minimal length and slide
          * the body down (no outer length has been fixed yet). */
         unsigned char *p = w->buf + (at - w->flushed);
-        unsigned char len[10];
-        size_t ln = mds_pb_put_varint(len, body);
-        memmove(p + ln, p + PLACEHOLDER, (size_t)body);
-        memcpy(p, len, ln);
+        size_t ln = mds_pb_varint_size(body);
+        if (body <= 48) { /* most messages: a frame; no call */
+            for (size_t i = 0; i < body; i++)
+                p[ln + i] = p[PLACEHOLDER + i];
+        } else {
+            memmove(p + ln, p + PLACEHOLDER, (size_t)body);
+        }
+        mds_pb_put_varint(p, body);
         w->len -= PLACEHOLDER - ln;
         return 0;
     }
@@ -209,7 +285,9 @@ int mds_pb_end(mds_pb *pb)
         len[i] = (unsigned char)((v & 0x7f) | (i < PLACEHOLDER - 1 ? 0x80 : 0));
         v >>= 7;
     }
-    return mds_writer_patch(w, at, len, PLACEHOLDER);
+    /* The placeholder's bytes are known: the writer keeps its CRC
+     * without reading the file back. */
+    return mds_writer_patch_over(w, at, len, pad, PLACEHOLDER);
 }
 
 void mds_pb_release_reserve(mds_pb *pb)
