@@ -19,6 +19,7 @@
 
 enum { WT_VARINT = 0, WT_FIXED64 = 1, WT_LEN = 2, WT_FIXED32 = 5 };
 #define PLACEHOLDER 5 /* bytes of a padded length varint: up to 2^35-1 */
+static const unsigned char pad[PLACEHOLDER] = {0x80, 0x80, 0x80, 0x80, 0};
 
 size_t mds_pb_varint_size(uint64_t v)
 {
@@ -48,17 +49,57 @@ void mds_pb_init(mds_pb *pb, mds_writer *w, uint64_t reserve)
     pb->soft_limit = w->limit > reserve ? w->limit - reserve : 0;
 }
 
+/* Bytes the open one-byte placeholders may still grow by. The buffer
+ * always keeps that much free, and the cap counts it. */
+static inline size_t slack(const mds_pb *pb) { return 4 * (size_t)pb->nopt; }
+
+/* The position counting open placeholders at 5 bytes. */
+static inline uint64_t vpos(const mds_pb *pb)
+{
+    return mds_writer_pos(pb->w) + slack(pb);
+}
+
 /* Would `n` more bytes fit? Marks the encoder truncated if not. */
 static int room(mds_pb *pb, uint64_t n)
 {
     if (pb->dropping || pb->dead)
         return 0;
-    uint64_t pos = mds_writer_pos(pb->w);
-    if (pos + n > pb->soft_limit || pb->w->err) {
+    if (vpos(pb) + n > pb->soft_limit || pb->w->err) {
         pb->truncated = pb->dropping = 1;
         return 0;
     }
     return 1;
+}
+
+/* Widens every open one-byte placeholder to 5 padded bytes (outermost
+ * first; each slides what follows it by 4, into the slack kept free). */
+static void widen_all(mds_pb *pb)
+{
+    mds_writer *w = pb->w;
+    for (int d = 0; d < pb->depth; d++) {
+        if (!pb->opt[d])
+            continue;
+        size_t off = (size_t)(pb->start[d] - w->flushed);
+        memmove(w->buf + off + PLACEHOLDER, w->buf + off + 1, w->len - off - 1);
+        memcpy(w->buf + off, pad, PLACEHOLDER);
+        w->len += PLACEHOLDER - 1;
+        for (int e = d + 1; e < pb->depth; e++)
+            pb->start[e] += PLACEHOLDER - 1;
+        pb->opt[d] = 0;
+    }
+    pb->nopt = 0;
+}
+
+/* Before n bytes go through the writer: if they might make it flush, the
+ * open placeholders are widened and the buffer flushed first (file mode;
+ * a memory writer never flushes). */
+static void make_room(mds_pb *pb, size_t n)
+{
+    mds_writer *w = pb->w;
+    if (w->fd < 0 || w->cap - w->len >= n + slack(pb))
+        return;
+    widen_all(pb);
+    mds_writer_flush(w);
 }
 
 static int put(mds_pb *pb, const void *p, size_t n)
@@ -74,7 +115,7 @@ static int put(mds_pb *pb, const void *p, size_t n)
 static inline unsigned char *fast_at(mds_pb *pb, size_t max)
 {
     mds_writer *w = pb->w;
-    if (pb->dropping || pb->dead || w->err || w->cap - w->len < max)
+    if (pb->dropping || pb->dead || w->err || w->cap - w->len < max + slack(pb))
         return NULL;
     return w->buf + w->len;
 }
@@ -83,7 +124,7 @@ static inline unsigned char *fast_at(mds_pb *pb, size_t max)
 static inline int fast_commit(mds_pb *pb, size_t n)
 {
     mds_writer *w = pb->w;
-    if (mds_writer_pos(w) + n > pb->soft_limit) {
+    if (vpos(pb) + n > pb->soft_limit) {
         pb->truncated = pb->dropping = 1;
         return MAYDAY_ETOOBIG;
     }
@@ -105,6 +146,7 @@ static int field(mds_pb *pb, uint32_t num, int wt, const unsigned char *head,
     size_t tn = mds_pb_put_varint(tag, ((uint64_t)num << 3) | (uint64_t)wt);
     if (!room(pb, tn + hn + bn))
         return MAYDAY_ETOOBIG;
+    make_room(pb, tn + hn + bn);
     int r = put(pb, tag, tn);
     if (r == 0 && hn)
         r = put(pb, head, hn);
@@ -197,6 +239,7 @@ int mds_pb_packed_uint64(mds_pb *pb, uint32_t num, const uint64_t *v, size_t n)
     size_t ln = mds_pb_put_varint(len, body);
     if (!room(pb, tn + ln + body))
         return MAYDAY_ETOOBIG;
+    make_room(pb, tn + ln + body);
     int r = put(pb, tag, tn);
     if (r == 0)
         r = put(pb, len, ln);
@@ -211,8 +254,6 @@ int mds_pb_packed_uint64(mds_pb *pb, uint32_t num, const uint64_t *v, size_t n)
     return r;
 }
 
-static const unsigned char pad[PLACEHOLDER] = {0x80, 0x80, 0x80, 0x80, 0};
-
 int mds_pb_begin(mds_pb *pb, uint32_t num)
 {
     if (pb->depth >= MDS_PB_MAX_DEPTH) {
@@ -220,33 +261,41 @@ int mds_pb_begin(mds_pb *pb, uint32_t num)
         pb->dead++;
         return MAYDAY_ETOOBIG;
     }
+    mds_writer *w = pb->w;
     unsigned char *p = fast_at(pb, 10 + PLACEHOLDER);
-    if (p) {
+    if (p) { /* counted as tag + 5 bytes: what the length may take */
         size_t tn = put_tag(p, num, WT_LEN);
-        memcpy(p + tn, pad, PLACEHOLDER);
-        uint64_t at = mds_writer_pos(pb->w) + tn;
-        if (fast_commit(pb, tn + PLACEHOLDER) < 0) {
+        if (vpos(pb) + tn + PLACEHOLDER > pb->soft_limit) {
+            pb->truncated = pb->dropping = 1;
             pb->dead++;
             return MAYDAY_ETOOBIG;
         }
-        pb->start[pb->depth++] = at;
+        p[tn] = 0;
+        w->len += tn + 1;
+        pb->start[pb->depth] = mds_writer_pos(w) - 1;
+        pb->opt[pb->depth++] = 1;
+        pb->nopt++;
         return 0;
     }
     unsigned char tag[10];
-    size_t tn = mds_pb_put_varint(tag, ((uint64_t)num << 3) | WT_LEN);
+    size_t tn = put_tag(tag, num, WT_LEN);
     if (!room(pb, tn + PLACEHOLDER)) {
         pb->dead++;
         return MAYDAY_ETOOBIG;
     }
-    int r = put(pb, tag, tn);
-    uint64_t at = mds_writer_pos(pb->w);
-    if (r == 0)
-        r = put(pb, pad, PLACEHOLDER);
-    if (r < 0) {
+    make_room(pb, tn + PLACEHOLDER);
+    if (w->err || w->cap - w->len < tn + PLACEHOLDER + slack(pb)) {
+        pb->truncated = pb->dropping = 1; /* a write error, or no buffer */
         pb->dead++;
-        return r;
+        return w->err ? w->err : MAYDAY_ETOOBIG;
     }
-    pb->start[pb->depth++] = at;
+    p = w->buf + w->len;
+    memcpy(p, tag, tn);
+    p[tn] = 0;
+    w->len += tn + 1;
+    pb->start[pb->depth] = mds_writer_pos(w) - 1;
+    pb->opt[pb->depth++] = 1;
+    pb->nopt++;
     return 0;
 }
 
@@ -259,26 +308,31 @@ int mds_pb_end(mds_pb *pb)
     if (pb->depth == 0)
         return MAYDAY_EINVAL;
     mds_writer *w = pb->w;
-    uint64_t at = pb->start[--pb->depth];
-    uint64_t body_at = at + PLACEHOLDER;
-    uint64_t body = mds_writer_pos(w) - body_at;
-    if (w->err)
-        return w->err;
-    if (at >= w->flushed) {
-        /* Whole message still buffered: write the minimal length and slide
-         * the body down (no outer length has been fixed yet). */
+    int d = --pb->depth;
+    uint64_t at = pb->start[d];
+    if (pb->opt[d]) {
+        /* Still the one byte, in the buffer: fill it in, or widen it to
+         * the minimal size (into the slack kept for it). */
+        pb->opt[d] = 0;
+        pb->nopt--;
+        if (w->err)
+            return w->err;
         unsigned char *p = w->buf + (at - w->flushed);
-        size_t ln = mds_pb_varint_size(body);
-        if (body <= 48) { /* most messages: a frame; no call */
-            for (size_t i = 0; i < body; i++)
-                p[ln + i] = p[PLACEHOLDER + i];
-        } else {
-            memmove(p + ln, p + PLACEHOLDER, (size_t)body);
+        uint64_t body = mds_writer_pos(w) - (at + 1);
+        if (body < 0x80) {
+            p[0] = (unsigned char)body;
+            return 0;
         }
+        size_t ln = mds_pb_varint_size(body);
+        memmove(p + ln, p + 1, (size_t)body);
         mds_pb_put_varint(p, body);
-        w->len -= PLACEHOLDER - ln;
+        w->len += ln - 1;
         return 0;
     }
+    /* Widened before a flush: a padded length, patched in place. */
+    uint64_t body = mds_writer_pos(w) - (at + PLACEHOLDER);
+    if (w->err)
+        return w->err;
     unsigned char len[PLACEHOLDER];
     uint64_t v = body;
     for (int i = 0; i < PLACEHOLDER; i++) {

@@ -6,15 +6,20 @@
  *
  * Nested messages are opened with mds_pb_begin() and closed with
  * mds_pb_end(). Their length is not known in advance, so begin writes a
- * 5-byte padded varint placeholder; end patches it (in the buffer, or with
- * pwrite once flushed), and when the whole message is still in the buffer it
- * moves the body back so the length takes its minimal size.
+ * one-byte placeholder, which end fills in place when the body is under
+ * 128 bytes (most messages: a frame; nothing moves) or widens to the
+ * length's minimal size by sliding the body (a thread). Before the writer
+ * flushes a buffer holding open placeholders, each is widened to a 5-byte
+ * padded varint, which end later patches (with pwrite once flushed): the
+ * padded-length streaming design, for messages cut by a flush only.
  *
  * Size cap: every field is written whole or not at all. The first field that
  * does not fit below the soft limit (writer limit minus a reserve) sets
  * `truncated` and from then on every field is dropped, so a capped report
  * is a clean prefix: each enclosing message stays well-formed. The reserve
- * is for the last few completeness fields (mds_pb_release_reserve()).
+ * is for the last few completeness fields (mds_pb_release_reserve()). Open
+ * placeholders count as 5 bytes there (what they may grow to), so the cap
+ * holds whatever their final size.
  */
 #ifndef MDS_PBENC_H
 #define MDS_PBENC_H
@@ -29,11 +34,13 @@
 typedef struct mds_pb {
     mds_writer *w;
     uint64_t soft_limit;
-    int depth;                          /* open, live nested messages */
-    int dead;                           /* opened after truncation */
-    uint64_t start[MDS_PB_MAX_DEPTH];   /* position of each length field */
-    int truncated;                      /* something was dropped */
-    int dropping;                       /* drop every further field */
+    int depth;                        /* open, live nested messages */
+    int dead;                         /* opened after truncation */
+    uint64_t start[MDS_PB_MAX_DEPTH]; /* position of each length field */
+    uint8_t opt[MDS_PB_MAX_DEPTH];    /* 1: a one-byte placeholder */
+    int nopt;                         /* open one-byte placeholders */
+    int truncated;                    /* something was dropped */
+    int dropping;                     /* drop every further field */
 } mds_pb;
 
 /* reserve: bytes kept back for mds_pb_release_reserve(). */
