@@ -110,19 +110,20 @@ int mayday_report_parse(const void *data, size_t len, mayday_report **out)
         return MAYDAY_ECORRUPT; /* cut short, or trailing garbage */
     if (mds_crc32(0, p + MDS_FILE_HEADER_LEN, n) != crc)
         return MAYDAY_ECORRUPT;
-    Mayday__Report *pb =
-        mayday__report__unpack(NULL, n, p + MDS_FILE_HEADER_LEN);
-    if (!pb)
-        return MAYDAY_ECORRUPT;
-    rc = validate(pb);
-    if (rc < 0) {
-        mayday__report__free_unpacked(pb, NULL);
-        return rc;
-    }
     mayday_report *rep = calloc(1, sizeof(*rep));
-    if (!rep) {
-        mayday__report__free_unpacked(pb, NULL);
+    if (!rep)
         return MAYDAY_ENOMEM;
+    /* The unpacked message takes about 3-4 times the encoded size (later
+     * chunks double; hostile sizes do not get a huge first one). */
+    size_t first = (size_t)n * 4 + 4096;
+    md_pb_arena_init(&rep->arena, first < (16u << 20) ? first : (16u << 20));
+    Mayday__Report *pb = mayday__report__unpack(&rep->arena.allocator, n,
+                                                p + MDS_FILE_HEADER_LEN);
+    rc = pb ? validate(pb) : MAYDAY_ECORRUPT;
+    if (rc < 0) {
+        md_pb_arena_release(&rep->arena);
+        free(rep);
+        return rc;
     }
     rep->pb = pb;
     rep->signal_name =
@@ -230,7 +231,7 @@ void mayday_report_free(mayday_report *report)
 {
     if (!report)
         return;
-    mayday__report__free_unpacked(report->pb, NULL);
+    md_pb_arena_release(&report->arena); /* report->pb lives there */
     free(report->encoded);
     free(report);
 }

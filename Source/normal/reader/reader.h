@@ -19,8 +19,20 @@
  * the framing header. Anything bigger was not written by mayday. */
 #define MD_READER_MAX_FILE ((size_t)(256u << 20) + 16u)
 
+/* ---- pbarena.c: protobuf-c unpacks a report into a few large chunks */
+typedef struct md_pb_arena {
+    struct md_chunk *head;
+    size_t next_size;
+    ProtobufCAllocator allocator; /* pass &allocator to unpack */
+} md_pb_arena;
+/* first: size of the first chunk (e.g. a few times the message size). */
+void md_pb_arena_init(md_pb_arena *a, size_t first);
+/* Frees everything allocated from a (the unpacked message included). */
+void md_pb_arena_release(md_pb_arena *a);
+
 struct mayday_report {
-    Mayday__Report *pb;      /* owned, protobuf-c allocated */
+    Mayday__Report *pb;      /* owned: allocated in `arena` */
+    md_pb_arena arena;
     char uuid[40];           /* formatted header.uuid, "" if absent */
     const char *signal_name; /* recorded or derived; "" if none */
     char signame[16];        /* storage for a derived "SIGRTn" */

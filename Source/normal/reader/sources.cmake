@@ -1,6 +1,7 @@
 # Next-launch reader: list, load/validate, format (text, JSON), purge.
 list(APPEND MD_NORMAL_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/load.c
+  ${CMAKE_CURRENT_LIST_DIR}/pbarena.c
   ${CMAKE_CURRENT_LIST_DIR}/names.c
   ${CMAKE_CURRENT_LIST_DIR}/failure_names.c
   ${CMAKE_CURRENT_LIST_DIR}/format.c
