@@ -4,8 +4,11 @@
  * MAYDAY_HANDLER_SIGNAL mode, the report written in the crashed thread's
  * handler instead of the exception thread) against a plain SIGSEGV
  * handler calling glibc's backtrace() + backtrace_symbols_fd() and one
- * walking with libunwind's local unwinder (both crashed thread only, run
- * by bench_plain, which does not link mayday).
+ * walking with libunwind's local unwinder (both crashed thread only), and
+ * against the floor of an all-threads reporter: every other thread stopped
+ * by a signal and parked, one process_vm_readv of 4 KiB per stack, one
+ * write of ~1 KiB per thread (all run by bench_plain, which does not link
+ * mayday).
  *
  * Harness (design brief section 4): N worker threads, each 32 frames deep
  * and blocked in read(); the main thread stores through NULL. Time from
@@ -19,6 +22,7 @@
  * moment hits all columns alike; ratios are medians of per-round ratios.
  *
  *   bench_crash [--runs R] [--plain PATH] [--keep DIR] [--tmp DIR]
+ *               [--threads N,N,...]   (default 1,16,128; at most 6)
  *   bench_crash child FLAGS N PAGEFD DIR      (the mayday child)
  *
  * --keep DIR keeps every mayday report (for bench_reader).
@@ -90,19 +94,32 @@ static int child(uint32_t flags, int n, int pagefd, const char *dir)
 
 /* ------------------------------------------------------------ parent */
 
-enum { MAYDAY_FS, MAYDAY_NOFS, MAYDAY_SIG, GLIBC, GLIBC_W, UNW, UNW_W, NMODES };
-static const char *mode_name[NMODES] = {"mayday (fsync)",
-                                        "mayday (no fsync)",
-                                        "mayday signal mode (no fsync)",
-                                        "glibc backtrace cold",
-                                        "glibc backtrace warm",
-                                        "libunwind local cold",
-                                        "libunwind local warm"};
+enum {
+    MAYDAY_FS,
+    MAYDAY_NOFS,
+    MAYDAY_SIG,
+    GLIBC,
+    GLIBC_W,
+    UNW,
+    UNW_W,
+    FLOOR,
+    NMODES
+};
+static const char *mode_name[NMODES] = {
+    "mayday (fsync)",
+    "mayday (no fsync)",
+    "mayday signal mode (no fsync)",
+    "glibc backtrace cold",
+    "glibc backtrace warm",
+    "libunwind local cold",
+    "libunwind local warm",
+    "floor: all threads stopped, 1 read + ~1 KiB written each"};
 static const char *plain_arg[NMODES] = {
-    0, 0, 0, "glibc", "glibc-warm", "unwind", "unwind-warm"};
+    0, 0, 0, "glibc", "glibc-warm", "unwind", "unwind-warm", "floor"};
 
-#define NN 3
-static const int ns[NN] = {1, 16, 128};
+#define MAXN 6
+static int NN = 3;
+static int ns[MAXN] = {1, 16, 128};
 #define MAXRUNS 64
 
 typedef struct cell {
@@ -114,7 +131,7 @@ typedef struct cell {
     int threads, min_frames, crashed_frames, complete, exc_thread;
 } cell;
 
-static cell cells[NMODES][NN];
+static cell cells[NMODES][MAXN];
 static int runs = 9;
 static char self[PATH_MAX];
 static const char *plain = 0;
@@ -190,6 +207,12 @@ static void run_one(int mode, int ni, int round, const char *tmp, bu_page *page,
     c->ms[round] = (double)(page->t_written - page->t_fault) / 1e6;
     c->bytes[round] = (double)sb.st_size;
     c->ok++;
+    if (mode == FLOOR) {
+        c->threads = page->frames + 1; /* the ones stopped, and itself */
+        c->complete = 1;
+        unlink(out);
+        return;
+    }
     if (plain_arg[mode]) {
         c->min_frames = c->crashed_frames = page->frames;
         c->walked_ms[round] = (double)(page->val[0] - page->t_fault) / 1e6;
@@ -270,19 +293,20 @@ static void print_tables(void)
     printf("| N workers | mayday report (fsync) | mayday report (no fsync) "
            "| threads in report | frames: crashed / min of workers "
            "| complete | glibc backtrace_symbols_fd file | frames "
-           "| libunwind pc+sp file | frames |\n");
-    printf("|---|---|---|---|---|---|---|---|---|---|\n");
+           "| libunwind pc+sp file | frames | floor file | floor: threads "
+           "stopped + itself |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < NN; i++) {
         cell *a = &cells[MAYDAY_FS][i], *b = &cells[MAYDAY_NOFS][i];
         printf("| %d | %.0f | %.0f | %d | %d / %d | %s | %.0f | %d | %.0f | "
-               "%d |\n",
+               "%d | %.0f | %d |\n",
                ns[i], med(a->bytes, 0, 0), med(b->bytes, 0, 0), a->threads,
                a->crashed_frames, a->min_frames,
                a->complete && b->complete ? "yes" : "NO",
                med(cells[GLIBC_W][i].bytes, 0, 0),
                cells[GLIBC_W][i].crashed_frames,
-               med(cells[UNW_W][i].bytes, 0, 0),
-               cells[UNW_W][i].crashed_frames);
+               med(cells[UNW_W][i].bytes, 0, 0), cells[UNW_W][i].crashed_frames,
+               med(cells[FLOOR][i].bytes, 0, 0), cells[FLOOR][i].threads);
     }
 
     printf("\n### mayday's time split (median ms; handoff_ns and suspend_ns "
@@ -292,7 +316,7 @@ static void print_tables(void)
            "(handoff_ns - suspend_ns: debugger check, hand-off, image "
            "list, temp file create, /proc reads) | the rest (total - "
            "handoff_ns: kernel signal delivery; walks, encode, write, "
-           "CRC read-back, fsync, rename, resume, reply) |\n");
+           "fsync, rename, resume, reply) |\n");
     printf("|---|---|---|---|---|---|\n");
     for (int i = 0; i < NN; i++) {
         for (int m = MAYDAY_FS; m <= MAYDAY_SIG; m++) {
@@ -324,7 +348,7 @@ static void print_tables(void)
            "write (backtrace_symbols_fd: dladdr per frame), close |\n");
     printf("|---|---|---|---|---|\n");
     for (int i = 0; i < NN; i++) {
-        for (int m = GLIBC; m < NMODES; m++) {
+        for (int m = GLIBC; m < FLOOR; m++) {
             cell *c = &cells[m][i];
             double rest[MAXRUNS];
             for (int r = 0; r < runs; r++)
@@ -338,24 +362,51 @@ static void print_tables(void)
     printf("| N workers | mayday fsync / no fsync | mayday no fsync / glibc "
            "warm | mayday no fsync / libunwind warm | glibc cold / warm | "
            "libunwind cold / warm | mayday no fsync: N / N=1 | mayday signal "
-           "mode / exception thread (no fsync) |\n");
-    printf("|---|---|---|---|---|---|---|---|\n");
+           "mode / exception thread (no fsync) | mayday no fsync / floor "
+           "|\n");
+    printf("|---|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < NN; i++) {
-        printf("| %d | %.2f | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f |\n",
+        printf("| %d | %.2f | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f | "
+               "%.2f |\n",
                ns[i], ratio(cells[MAYDAY_FS][i].ms, cells[MAYDAY_NOFS][i].ms),
                ratio(cells[MAYDAY_NOFS][i].ms, cells[GLIBC_W][i].ms),
                ratio(cells[MAYDAY_NOFS][i].ms, cells[UNW_W][i].ms),
                ratio(cells[GLIBC][i].ms, cells[GLIBC_W][i].ms),
                ratio(cells[UNW][i].ms, cells[UNW_W][i].ms),
                ratio(cells[MAYDAY_NOFS][i].ms, cells[MAYDAY_NOFS][0].ms),
-               ratio(cells[MAYDAY_SIG][i].ms, cells[MAYDAY_NOFS][i].ms));
+               ratio(cells[MAYDAY_SIG][i].ms, cells[MAYDAY_NOFS][i].ms),
+               ratio(cells[MAYDAY_NOFS][i].ms, cells[FLOOR][i].ms));
+    }
+
+    /* What one more thread costs: (median at N - median at the smallest
+     * N) / (N - smallest N), for mayday and the floor. */
+    printf("\n### Cost per extra thread, us (from the medians: (N - N=%d) "
+           "/ (N - %d))\n\n",
+           ns[0], ns[0]);
+    printf("| N workers | mayday (fsync) | mayday (no fsync) | mayday signal "
+           "mode (no fsync) | floor | mayday no fsync / floor | bytes per "
+           "extra thread, mayday |\n");
+    printf("|---|---|---|---|---|---|---|\n");
+    for (int i = 1; i < NN; i++) {
+        double d = ns[i] - ns[0], per[4];
+        const int m4[4] = {MAYDAY_FS, MAYDAY_NOFS, MAYDAY_SIG, FLOOR};
+        for (int k = 0; k < 4; k++)
+            per[k] = (med(cells[m4[k]][i].ms, 0, 0) -
+                      med(cells[m4[k]][0].ms, 0, 0)) *
+                     1000.0 / d;
+        printf("| %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f |\n", ns[i],
+               per[0], per[1], per[2], per[3],
+               per[3] > 0 ? per[1] / per[3] : 0.0,
+               (med(cells[MAYDAY_NOFS][i].bytes, 0, 0) -
+                med(cells[MAYDAY_NOFS][0].bytes, 0, 0)) /
+                   d);
     }
 }
 
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_crash [--runs R] [--plain PATH] "
-                    "[--keep DIR] [--tmp DIR]\n");
+                    "[--keep DIR] [--tmp DIR] [--threads N,N,...]\n");
     exit(2);
 }
 
@@ -376,7 +427,24 @@ int main(int argc, char **argv)
             keep = argv[++i];
         else if (!strcmp(argv[i], "--tmp"))
             tmpbase = argv[++i];
-        else
+        else if (!strcmp(argv[i], "--threads")) {
+            char *p = argv[++i];
+            NN = 0;
+            while (*p) {
+                char *end;
+                long v = strtol(p, &end, 10);
+                if (end == p || v < 1 || v > 4000 || NN == MAXN)
+                    usage();
+                ns[NN++] = (int)v;
+                if (*end == ',')
+                    end++;
+                else if (*end)
+                    usage();
+                p = end;
+            }
+            if (NN < 1)
+                usage();
+        } else
             usage();
     }
     if (runs < 1 || runs > MAXRUNS)

@@ -5,14 +5,17 @@
 #
 #   1-2. fault -> report renamed into place, and report size: mayday with
 #        and without fsync vs a plain SIGSEGV handler with glibc
-#        backtrace() and with libunwind's local unwinder (bench_crash);
+#        backtrace() and with libunwind's local unwinder, and vs the floor
+#        of an all-threads reporter (stop + 1 read + 1 write per thread),
+#        with the cost per extra thread (bench_crash);
 #   3-4. mayday_install() time and memory, pthread_create+join cost of the
 #        altstack hook (bench_install);
 #   5.   reader throughput and symbolication on the reports of 1
 #        (bench_reader, `mayday decode`);
 #   6.   the stack walkers alone (bench_walk), if it builds;
 #   7.   the decoder (bench_decode): JSON/text formatting alone, 200
-#        reports in one `mayday decode`, the 128-thread report.
+#        reports in one `mayday decode`, the 128-thread report;
+#   8.   the crash-time encoder and writer alone (bench_encode).
 #
 # Usage: scripts/bench.sh
 # Environment: BENCH_BUILD_DIR (default build-bench), BENCH_RUNS (fresh
@@ -47,7 +50,7 @@ SAN=$(sed -n 's/^MAYDAY_SANITIZE:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
 
 log "building"
 cmake --build "$BUILD" -j"$JOBS" --target bench_crash bench_plain \
-    bench_install bench_reader bench_decode mayday_cli >&2
+    bench_install bench_reader bench_decode bench_encode mayday_cli >&2
 HAVE_WALK=1
 cmake --build "$BUILD" -j"$JOBS" --target bench_walk >&2 || HAVE_WALK=0
 
@@ -106,5 +109,11 @@ echo
 log "bench_decode ($READER_RUNS rounds)"
 "$B/bench_decode" "$WORK/reports" --runs "$READER_RUNS" \
     --cli "$BUILD/Source/cli/mayday"
+echo
+
+echo "## 8. Encoder and writer alone (bench_encode, issue 15)"
+echo
+log "bench_encode"
+"$B/bench_encode" --dir "$WORK"
 echo
 echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
