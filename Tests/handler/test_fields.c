@@ -127,6 +127,37 @@ static const fcase fields[] = {
     {&mayday__hang__descriptor, "action", F_HANG_ACTION},
     {&mayday__hang__descriptor, "signal", F_HANG_SIGNAL},
     {&mayday__hang__descriptor, "watch", F_HANG_WATCH},
+    /* --- issue 11: report contents --- */
+    R("mappings", F_REPORT_MAPPINGS), R("attachments", F_REPORT_ATTACHMENTS),
+    R("mappings_capped", F_REPORT_MAPPINGS_CAPPED),
+    R("stack_budget_exhausted", F_REPORT_STACK_BUDGET_EXHAUSTED),
+    T("stack", F_THREAD_STACK), T("stack_limit", F_THREAD_STACK_LIMIT),
+    T("fp", F_THREAD_FP), T("syscall", F_THREAD_SYSCALL),
+    T("syscall_args", F_THREAD_SYSCALL_ARGS),
+    T("proc_state", F_THREAD_PROC_STATE),
+    T("mayday_thread", F_THREAD_MAYDAY_THREAD), T("memory", F_THREAD_MEMORY),
+    {&mayday__memory__descriptor, "address", F_MEMORY_ADDRESS},
+    {&mayday__memory__descriptor, "data", F_MEMORY_DATA},
+    {&mayday__memory__descriptor, "labels", F_MEMORY_LABELS},
+    {&mayday__fp_state__descriptor, "format", F_FP_FORMAT},
+    {&mayday__fp_state__descriptor, "data", F_FP_DATA},
+    {&mayday__fp_state__descriptor, "xsave_offsets", F_FP_XSAVE_OFFSETS},
+    {&mayday__fp_state__descriptor, "xsave_sizes", F_FP_XSAVE_SIZES},
+    {&mayday__mapping__descriptor, "start", F_MAPPING_START},
+    {&mayday__mapping__descriptor, "end", F_MAPPING_END},
+    {&mayday__mapping__descriptor, "flags", F_MAPPING_FLAGS},
+    {&mayday__mapping__descriptor, "offset", F_MAPPING_OFFSET},
+    {&mayday__mapping__descriptor, "dev_major", F_MAPPING_DEV_MAJOR},
+    {&mayday__mapping__descriptor, "dev_minor", F_MAPPING_DEV_MINOR},
+    {&mayday__mapping__descriptor, "inode", F_MAPPING_INODE},
+    {&mayday__mapping__descriptor, "path", F_MAPPING_PATH},
+    {&mayday__attachment__descriptor, "name", F_ATTACHMENT_NAME},
+    {&mayday__attachment__descriptor, "kind", F_ATTACHMENT_KIND},
+    {&mayday__attachment__descriptor, "path", F_ATTACHMENT_PATH},
+    {&mayday__attachment__descriptor, "size", F_ATTACHMENT_SIZE},
+    {&mayday__attachment__descriptor, "offset", F_ATTACHMENT_OFFSET},
+    {&mayday__attachment__descriptor, "data", F_ATTACHMENT_DATA},
+    {&mayday__attachment__descriptor, "error", F_ATTACHMENT_ERROR},
 };
 
 static void field_numbers(void **state)
@@ -157,7 +188,10 @@ static void schema_fully_covered(void **state)
         &mayday__signal__descriptor, &mayday__thread__descriptor,
         &mayday__image__descriptor, &mayday__frame__descriptor,
         &mayday__failure__descriptor, &mayday__cxx_exception__descriptor,
-        &mayday__hang__descriptor};
+        &mayday__hang__descriptor,
+        /* issue 11 */
+        &mayday__memory__descriptor, &mayday__fp_state__descriptor,
+        &mayday__mapping__descriptor, &mayday__attachment__descriptor};
     for (size_t k = 0; k < sizeof ds / sizeof ds[0]; k++) {
         for (unsigned j = 0; j < ds[k]->n_fields; j++) {
             int found = 0;
@@ -272,6 +306,20 @@ static void enum_values(void **state)
     assert_int_equal(enum_value(tr, "TRUST_SCAN"), MDS_TRUST_SCAN);
     failure_enum_values();
     assert_int_equal(enum_value(tr, "TRUST_LINK_REGISTER"), MDS_TRUST_LINK_REGISTER);
+    /* issue 11 */
+    const ProtobufCEnumDescriptor *sl = &mayday__stack_limit__descriptor;
+    assert_int_equal(enum_value(sl, "STACK_LIMIT_NONE"), MDS_STACK_LIMIT_NONE);
+    assert_int_equal(enum_value(sl, "STACK_LIMIT_THREAD_CAP"), MDS_STACK_LIMIT_THREAD_CAP);
+    assert_int_equal(enum_value(sl, "STACK_LIMIT_BUDGET"), MDS_STACK_LIMIT_BUDGET);
+    assert_int_equal(enum_value(sl, "STACK_LIMIT_REPORT_SIZE"), MDS_STACK_LIMIT_REPORT_SIZE);
+    assert_int_equal(enum_value(sl, "STACK_LIMIT_UNREADABLE"), MDS_STACK_LIMIT_UNREADABLE);
+    const ProtobufCEnumDescriptor *ff = &mayday__fp_format__descriptor;
+    assert_int_equal(enum_value(ff, "FP_FORMAT_FXSAVE"), MDS_FP_FORMAT_FXSAVE);
+    assert_int_equal(enum_value(ff, "FP_FORMAT_XSAVE"), MDS_FP_FORMAT_XSAVE);
+    assert_int_equal(enum_value(ff, "FP_FORMAT_AARCH64_FPSIMD"), MDS_FP_FORMAT_AARCH64_FPSIMD);
+    const ProtobufCEnumDescriptor *ak = &mayday__attachment_kind__descriptor;
+    assert_int_equal(enum_value(ak, "ATTACHMENT_KIND_FILE"), MDS_ATTACHMENT_FILE);
+    assert_int_equal(enum_value(ak, "ATTACHMENT_KIND_MEMORY"), MDS_ATTACHMENT_MEMORY);
 }
 
 int main(void)
