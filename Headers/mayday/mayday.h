@@ -145,6 +145,26 @@ enum {
     MAYDAY_FLAG_NO_SIGMASK_HOOK = 1u << 4
 };
 
+/* --- issue 11: report contents --- */
+/* Flags for mayday_config.capture_flags: what to leave out of reports. */
+enum {
+    /* No floating-point/SIMD registers. */
+    MAYDAY_CAPTURE_NO_FP = 1u << 0,
+    /* No memory map (/proc/self/maps is not read; stacks and windows are
+     * then bounded by what the kernel lets mayday read). */
+    MAYDAY_CAPTURE_NO_MAPS = 1u << 1,
+    /* Do not read /proc/self/task/TID/{stat,syscall} for threads whose
+     * stop said nothing about their state. */
+    MAYDAY_CAPTURE_NO_PROC_STATE = 1u << 2
+};
+
+/* Defaults of the issue 11 config fields (see mayday_config). */
+#define MAYDAY_DEFAULT_STACK_BYTES 1024u
+#define MAYDAY_DEFAULT_CRASHED_STACK_BYTES 8192u
+#define MAYDAY_DEFAULT_STACK_BUDGET_BYTES (256u * 1024u)
+#define MAYDAY_DEFAULT_POINTER_WINDOW_BYTES 256u
+#define MAYDAY_DEFAULT_ATTACH_MAX_BYTES (64u * 1024u)
+
 /*
  * Called on the crash path after the report was written (or failed to be).
  * Runs in the crashed thread's signal handler or on the exception thread:
@@ -238,6 +258,34 @@ typedef struct mayday_config {
     /* Optional, see mayday_hang_cb. */
     mayday_hang_cb on_hang;
     void *on_hang_data;
+
+    /* --- issue 11: report contents --- */
+    /* Stack memory kept per thread (other than the crashed one): bytes
+     * from its stack pointer minus the red zone up towards the top of its
+     * stack. 0: none. 0..16 MiB, default MAYDAY_DEFAULT_STACK_BYTES. */
+    uint32_t stack_bytes;
+    /* The same for the crashed thread (and the caller of
+     * mayday_write_live_report). 0: none. 0..16 MiB, default
+     * MAYDAY_DEFAULT_CRASHED_STACK_BYTES. */
+    uint32_t crashed_stack_bytes;
+    /* All threads' stack memory together, per report; the crashed thread
+     * takes its share first, then the others in report order until it is
+     * spent (flagged in the report). 0..256 MiB, default
+     * MAYDAY_DEFAULT_STACK_BUDGET_BYTES. */
+    uint32_t stack_budget_bytes;
+    /* Bytes of memory kept around each register of the crashed thread
+     * that points into readable memory, and around the fault address.
+     * 0: none. 0..4096, default MAYDAY_DEFAULT_POINTER_WINDOW_BYTES. */
+    uint32_t pointer_window_bytes;
+    /* MAYDAY_CAPTURE_* bits. Default 0 (everything). */
+    uint32_t capture_flags;
+    /* Files attached to every report: a NULL-terminated array of paths,
+     * each opened (read-only) by mayday_install(); the last
+     * attach_max_bytes of each are copied at crash time. NULL: none. An
+     * unreadable file makes mayday_install() fail. */
+    const char *const *attach_files;
+    /* 1..16 MiB, default MAYDAY_DEFAULT_ATTACH_MAX_BYTES. */
+    uint32_t attach_max_bytes;
 } mayday_config;
 
 /* Fills cfg with defaults (and cfg->size). Always call it first. */
@@ -367,6 +415,35 @@ MAYDAY_EXPORT int mayday_heartbeat(int watch);
 /* Stops watching (e.g. before the thread waits for work with no deadline,
  * or exits). MAYDAY_EINVAL for an id that is not being watched. */
 MAYDAY_EXPORT int mayday_heartbeat_stop(int watch);
+
+/* ------------------------------------------------------------ attachments */
+/* --- issue 11: report contents --- */
+
+/*
+ * Attaches a file to every report from now on: it is opened now
+ * (read-only, so a later rename or delete does not matter) and at crash
+ * time its last max_bytes (1..16 MiB) are copied into the report, with no
+ * path lookup and no allocation. Regular files only. Returns an id (>= 0)
+ * for mayday_detach(), MAYDAY_ETOOBIG when 16 attachments exist, or an
+ * error (MAYDAY_ENOENT, MAYDAY_EACCES, MAYDAY_EINVAL, ...). May be called
+ * before or after mayday_install(); stays registered until detached.
+ */
+MAYDAY_EXPORT int mayday_attach_file(const char *path, uint32_t max_bytes);
+
+/*
+ * Attaches an application buffer: at crash time its `size` bytes
+ * (1..16 MiB) at `data` are copied into the report (a safe read: memory
+ * that is unmapped by then is reported as unreadable, never faulted on).
+ * The buffer must stay valid until mayday_detach(), or its contents will
+ * be whatever is mapped there. Returns an id (>= 0) or an error, like
+ * mayday_attach_file().
+ */
+MAYDAY_EXPORT int mayday_attach_memory(const char *name, const void *data,
+                                       size_t size);
+
+/* Removes an attachment (and closes its file). MAYDAY_EINVAL for an
+ * unknown id, MAYDAY_EBUSY while a report is being written. */
+MAYDAY_EXPORT int mayday_detach(int id);
 
 /* ---------------------------------------------------------------- reader */
 
@@ -617,6 +694,13 @@ enum {
     MAYDAY_FORMAT_SOURCE = 1u << 2
 };
 
+/* --- issue 11: report contents --- */
+enum {
+    /* Text: dump every stack in full, every attachment whole (default: the
+     * crashed thread's stack around sp, the tail of each attachment). */
+    MAYDAY_FORMAT_FULL_MEMORY = 1u << 8
+};
+
 typedef struct mayday_format_options {
     uint32_t size;                   /* set by mayday_format_options_init */
     uint32_t flags;                  /* MAYDAY_FORMAT_* bits, default 0 */
@@ -701,6 +785,22 @@ MAYDAY_EXPORT int mayday_report_export_file(const mayday_report *report,
                                             int format,
                                             const mayday_export_options *opt,
                                             const char *path);
+
+/* ------------------------------------------------ report memory (reader) */
+/* --- issue 11: report contents --- */
+
+/* Copies len bytes at process address `address`, as recorded in the report
+ * (threads' stack memory and the memory near pointers), into out.
+ * MAYDAY_ENOTFOUND if any of those bytes is not in the report. */
+MAYDAY_EXPORT int mayday_report_read_memory(const mayday_report *report,
+                                            uint64_t address, void *out,
+                                            size_t len);
+/* Thread `thread`'s stack memory: its start address and bytes (valid until
+ * mayday_report_free()). MAYDAY_ENOTFOUND if the report has none for it,
+ * MAYDAY_EINVAL for a bad index. */
+MAYDAY_EXPORT int mayday_report_stack(const mayday_report *report,
+                                      uint32_t thread, uint64_t *address,
+                                      const uint8_t **data, size_t *size);
 
 #ifdef __cplusplus
 }

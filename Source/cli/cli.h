@@ -28,6 +28,7 @@ typedef struct cli_opts {
     size_t ndirs;
     cli_format format;
     int no_system_debug, no_debuginfod, strict, brief, source, group;
+    int full; /* --full: MAYDAY_FORMAT_FULL_MEMORY (issue 11) */
     size_t module_cache; /* 0: default */
 } cli_opts;
 

@@ -114,6 +114,8 @@ static int decode_one(mdc_sym *sym, const cli_opts *o, const char *path,
         fo.flags |= MAYDAY_FORMAT_BRIEF;
     if (o->source)
         fo.flags |= MAYDAY_FORMAT_SOURCE;
+    if (o->full)
+        fo.flags |= MAYDAY_FORMAT_FULL_MEMORY;
     int lines = o->format == CLI_JSONL || (o->format == CLI_JSON && many);
     if (lines)
         fo.flags |= MAYDAY_FORMAT_COMPACT;
@@ -141,7 +143,8 @@ int cmd_decode(int argc, char **argv)
 {
     cli_opts o = {0};
     int first =
-        cli_parse(argc, argv, &o, "format,strict,brief,source,module-cache");
+        cli_parse(argc, argv, &o,
+                  "format,strict,brief,source,module-cache,full");
     if (first < 0)
         return EXIT_USAGE;
     if (first >= argc)

@@ -21,7 +21,7 @@
 static void usage(FILE *f)
 {
     fputs("usage: mayday decode [--format text|json|jsonl] [--brief] "
-          "[--source] [--strict]\n"
+          "[--source] [--strict] [--full]\n"
           "                     [SYMBOL OPTIONS] FILE|DIR...\n"
           "       mayday list [--group] [SYMBOL OPTIONS] DIR\n"
           "       mayday purge DIR|FILE...\n"
@@ -53,6 +53,8 @@ static void usage(FILE *f)
           "           --environment E --tag K=V --dsn DSN --symbols DIR\n"
           "\n"
           "  --brief             the crashed thread only\n"
+          "  --full              text: every stack in full, attachments "
+          "whole\n"
           "  --source            source lines around the crashed frame\n"
           "  --strict            exit 4 if a frame of the crashed thread "
           "has no symbol\n"
@@ -109,6 +111,7 @@ int cli_parse(int argc, char **argv, cli_opts *o, const char *allowed)
         {"brief", no_argument, NULL, 'b'},
         {"source", no_argument, NULL, 'c'},
         {"group", no_argument, NULL, 'g'},
+        {"full", no_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -120,7 +123,7 @@ int cli_parse(int argc, char **argv, cli_opts *o, const char *allowed)
         for (size_t i = 0; lo[i].name; i++)
             if (lo[i].val == c)
                 name = lo[i].name;
-        if (name && strchr("fMSbcg", c) && !allowed_opt(allowed, name))
+        if (name && strchr("fMSbcgF", c) && !allowed_opt(allowed, name))
             return cli_usage_error("option not valid here", argv[optind - 1]),
                    -1;
         switch (c) {
@@ -170,6 +173,9 @@ int cli_parse(int argc, char **argv, cli_opts *o, const char *allowed)
             break;
         case 'g':
             o->group = 1;
+            break;
+        case 'F':
+            o->full = 1;
             break;
         case 'h':
             usage(stdout);

@@ -144,7 +144,7 @@ static const fcase fields[] = {
     {&mayday__fp_state__descriptor, "xsave_offsets", F_FP_XSAVE_OFFSETS},
     {&mayday__fp_state__descriptor, "xsave_sizes", F_FP_XSAVE_SIZES},
     {&mayday__mapping__descriptor, "start", F_MAPPING_START},
-    {&mayday__mapping__descriptor, "end", F_MAPPING_END},
+    {&mayday__mapping__descriptor, "size", F_MAPPING_SIZE},
     {&mayday__mapping__descriptor, "flags", F_MAPPING_FLAGS},
     {&mayday__mapping__descriptor, "offset", F_MAPPING_OFFSET},
     {&mayday__mapping__descriptor, "dev_major", F_MAPPING_DEV_MAJOR},

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <ucontext.h>
 
+#include "crash/capture/capture.h"
 #include "crash/core/regs.h"
 #include "crash/core/sys.h"
 #include "crash/handler/cause.h"
@@ -282,6 +283,7 @@ static void recursive_fault(int sig, siginfo_t *info, void *uc, uint32_t tid)
         req->signo = sig;
         req->info = *info;
         mds_regs_from_ucontext(&req->regs, uc);
+        mds_fp_save_crashed(uc, tid); /* issue 11 */
         req->tid = tid;
         req->handler = MDS_HANDLER_SIGNAL;
         __atomic_store_n(&mds_g.crash_depth, 1, __ATOMIC_RELEASE);
@@ -354,6 +356,7 @@ static void make_request(int sig, siginfo_t *info, void *uc, uint32_t tid,
     req->signo = sig;
     req->info = *info;
     mds_regs_from_ucontext(&req->regs, uc);
+    mds_fp_save_crashed(uc, tid); /* issue 11 */
     req->tid = tid;
     req->fault_ns = t0;
     req->live = 0;

@@ -13,13 +13,14 @@
  * Order inside the report, so that the size cap cuts the least useful
  * part: header, system, process, app, signal, cause, abort message,
  * register names, the crashed thread, images, annotations, breadcrumbs,
- * the other threads; completeness flags last (from the encoder's reserve).
+ * the memory map and attachments (issue 11), the other threads; completeness flags last (from the encoder's reserve).
  */
 #include "crash/handler/report.h"
 
 #include <signal.h>
 #include <string.h>
 
+#include "crash/capture/capture.h"
 #include "crash/core/fmt.h"
 #include "crash/core/sys.h"
 #include "crash/handler/failure.h"
@@ -85,13 +86,15 @@ static int write_report(mds_work *w, mds_request *req, int flags, uint32_t seq)
     /* Index 0 only if the thread made it into the report (size cap). */
     if (mds_put_thread(&c, req->tid, !req->live,
                        req->live ? MDS_TS_CURRENT : MDS_TS_CRASHED, &req->regs,
-                       0, 0) &&
+                       0, 0, 0) &&
         !req->live)
         mds_pb_uint64(pb, F_REPORT_CRASHED_THREAD, 0);
     mds_put_images(&c);
     mds_put_annotations(&c);
+    mds_capture_put_report(pb, w->capture); /* issue 11: maps, attachments */
     mds_put_other_threads(&c);
     mds_put_flags(&c, flags);
+    mds_capture_put_flags(pb, w->capture); /* issue 11 */
     r = mds_pb_finish(pb);
     return mds_rfile_finish(w, &f, req, r, seq);
 }
@@ -138,6 +141,7 @@ int mds_report_run(mds_work *w, mds_request *req, uint32_t self_tid, int flags,
     }
     phase(w, MDS_PH_WALKING);
     mds_images_capture(&w->images);
+    mds_capture_begin(w->capture, req); /* issue 11: memory map, budget */
     __atomic_store_n(&w->io, 1, __ATOMIC_RELEASE);
     mds_marker_begin(req);
     __atomic_store_n(&w->io, 0, __ATOMIC_RELEASE);

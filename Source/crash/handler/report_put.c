@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "crash/capture/capture.h"
 #include "crash/core/fmt.h"
 #include "crash/core/saferead.h"
 #include "crash/core/sys.h"
@@ -33,7 +34,8 @@ static void put_regs(mds_pb *pb, const mds_regs *r)
 }
 
 int mds_put_thread(mds_rctx *c, uint32_t tid, int crashed, int state,
-                   const mds_regs *regs, const char *note, uint32_t why)
+                   const mds_regs *regs, const char *note, uint32_t why,
+                   const mds_slot *slot)
 {
     mds_pb *pb = &c->pb;
     char name[32];
@@ -78,6 +80,8 @@ int mds_put_thread(mds_rctx *c, uint32_t tid, int crashed, int state,
             c->frames_capped = 1;
         }
     }
+    mds_capture_put_thread(pb, c->w->capture, c->req, tid, crashed, regs,
+                           slot); /* issue 11 */
     mds_pb_end(pb);
     return 1;
 }
@@ -126,7 +130,7 @@ static void put_slot(mds_rctx *c, const mds_slot *sl)
         break;
     }
     mds_put_thread(c, sl->tid, sl->state == MDS_SLOT_CRASHED, st, &sl->regs,
-                   note, why);
+                   note, why, sl);
 }
 
 void mds_put_other_threads(mds_rctx *c)

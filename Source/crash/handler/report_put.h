@@ -30,8 +30,11 @@ void mds_put_app(mds_rctx *c);
 void mds_put_signal(mds_rctx *c, int has_abort_msg);
 void mds_put_register_names(mds_rctx *c);
 /* Returns 1 if the thread's message was (at least partly) written. */
+/* slot: the thread's stop slot, NULL for the crashed / live-calling one
+ * (issue 11's contents read FP state and system call from it). */
 int mds_put_thread(mds_rctx *c, uint32_t tid, int crashed, int state,
-                   const mds_regs *regs, const char *note, uint32_t why);
+                   const mds_regs *regs, const char *note, uint32_t why,
+                   const mds_slot *slot);
 /* Every thread of the stop set, after the crashed one (but first_tid). */
 void mds_put_other_threads(mds_rctx *c);
 /* Thread tid of the stop set, with its state; 0 if it is not in it. */

@@ -65,6 +65,7 @@ typedef struct mds_work {
     mds_image_table images;
     mds_walker *walker;
     mds_frame *frames;          /* max_frames entries */
+    struct mds_capture *capture;/* issue 11: crash/capture/ (may be NULL) */
     unsigned char *wbuf;        /* MDS_WRITE_BUF */
     char *scratch;              /* MDS_PATH_MAX, for /proc reads */
     mds_stopset stop;

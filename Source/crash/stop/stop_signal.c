@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <ucontext.h>
 
+#include "crash/capture/capture.h"
 #include "crash/core/sys.h"
 #include "crash/handler/procfs.h"
 #include "crash/handler/state.h"
@@ -68,6 +69,8 @@ void mds_suspend_handler(int sig, siginfo_t *info, void *ucv)
         return;
     mds_regs_from_ucontext(&sl->regs, ucv);
     fp_from_ucontext(sl, ucv);
+    /* issue 11: the system call it was interrupted in */
+    mds_syscall_from_regs(&sl->regs, &sl->syscall_nr, sl->syscall_args);
     __atomic_store_n(&sl->state, MDS_SLOT_PARKED, __ATOMIC_RELEASE);
     __atomic_fetch_add(&s->parked, 1, __ATOMIC_ACQ_REL);
     mds_futex_wake(&s->parked, 1);

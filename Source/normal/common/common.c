@@ -53,6 +53,7 @@ void mayday_config_init(mayday_config *cfg)
     cfg->suspend_timeout_ms = MD_DEFAULT_SUSPEND_TIMEOUT_MS;
     cfg->max_frames = MD_DEFAULT_MAX_FRAMES;
     cfg->max_threads = MD_DEFAULT_MAX_THREADS;
+    md_capture_config_init(cfg);
 }
 
 int md_config_copy(mayday_config *dst, const mayday_config *src)
@@ -94,7 +95,9 @@ int md_config_validate(const mayday_config *c)
     if ((c->app_id && strlen(c->app_id) > MD_MAX_ID_LEN) ||
         (c->app_version && strlen(c->app_version) > MD_MAX_ID_LEN))
         return MAYDAY_EINVAL;
-    return md_failure_config_ok(c) ? 0 : MAYDAY_EINVAL;
+    if (!md_failure_config_ok(c))
+        return MAYDAY_EINVAL;
+    return md_capture_config_validate(c); /* issue 11 */
 }
 
 /* --- issue 12: the fatal and hang signals, the hang action. */

@@ -28,6 +28,9 @@
 int md_config_copy(mayday_config *dst, const mayday_config *src);
 /* 0, or MAYDAY_EINVAL for nonsense values. */
 int md_config_validate(const mayday_config *cfg);
+/* Issue 11 fields (capture_config.c): defaults, and 0 or MAYDAY_EINVAL. */
+void md_capture_config_init(mayday_config *cfg);
+int md_capture_config_validate(const mayday_config *cfg);
 
 /* --- issue 12: 1 if sig may be mayday_config.fatal_signal (a crash
  * signal); 1 if cfg's fatal/hang fields make sense. */

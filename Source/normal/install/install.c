@@ -31,6 +31,7 @@
 #include "crash/handler/state.h"
 #include "normal/common/config.h"
 #include "normal/failure/failure.h"
+#include "normal/install/capture_init.h"
 #include "normal/install/install.h"
 
 #define EXC_STACK (256 * 1024)
@@ -210,6 +211,7 @@ static void teardown(void)
     }
     if (mds_g.suspend_signo > 0)
         sigaction(mds_g.suspend_signo, &mds_g.prev_suspend, 0);
+    md_capture_uninstall(); /* issue 11 */
     work_free(&mds_g.work_exc);
     work_free(&mds_g.work_sig);
     md_fds_close();
@@ -312,7 +314,8 @@ int mayday_install(const mayday_config *user_cfg)
     if ((r = md_images_init()) < 0)
         goto fail;
     if ((r = work_init(&mds_g.work_exc)) < 0 ||
-        (r = work_init(&mds_g.work_sig)) < 0)
+        (r = work_init(&mds_g.work_sig)) < 0 ||
+        (r = md_capture_install()) < 0) /* issue 11 */
         goto fail;
     /* Warm the image reader once so the crash path finds nothing lazy. */
     mds_images_capture(&mds_g.work_exc.images);

@@ -9,7 +9,9 @@ list(APPEND MD_NORMAL_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/prepare_signal.c
   ${CMAKE_CURRENT_LIST_DIR}/annotate.c
   ${CMAKE_CURRENT_LIST_DIR}/prebind.c
-  ${CMAKE_CURRENT_LIST_DIR}/exesym.c)
+  ${CMAKE_CURRENT_LIST_DIR}/exesym.c
+  ${CMAKE_CURRENT_LIST_DIR}/capture_init.c
+  ${CMAKE_CURRENT_LIST_DIR}/attach_api.c)
 
 # prebind.c binds, at install, the PLT slots of the symbols the crash path
 # imports: their names are the nm allowlist's (one source of truth).

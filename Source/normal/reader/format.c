@@ -117,6 +117,7 @@ int md_incomplete_reasons(const Mayday__Report *r, char *buf, size_t n)
     REASON(r->argv_truncated, "argv_truncated");
     REASON(r->crashed_threads_dropped, "crashed_threads_dropped");
     REASON(r->n_limits_hit, "limits_hit");
+    REASON(r->mappings_capped, "mappings_capped"); /* issue 11 */
 #undef REASON
     return k;
 }

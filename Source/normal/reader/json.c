@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 
+#include "normal/reader/json_contents.h"
 #include "normal/reader/jsonw.h"
 #include "normal/reader/reader.h"
 
@@ -43,14 +44,17 @@ static void emit_report(md_jw *j, const mayday_report *rep)
                            /* issue 10 */
                            "images_capped", "segments_capped",
                            "image_paths_capped", "argv_truncated",
-                           "crashed_threads_dropped", "limits_hit"};
+                           "crashed_threads_dropped", "limits_hit",
+                           /* issue 11 */
+                           "mappings_capped"};
     int set[] = {r->truncated,        r->threads_not_suspended != 0,
                  r->threads_capped,   r->images_inconsistent,
                  r->recursive_crash,  r->frames_capped,
                  r->handoff_timed_out,
                  r->images_capped, r->segments_capped != 0,
                  r->image_paths_capped != 0, r->argv_truncated,
-                 r->crashed_threads_dropped != 0, r->n_limits_hit != 0};
+                 r->crashed_threads_dropped != 0, r->n_limits_hit != 0,
+                 r->mappings_capped};
     for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
         if (set[i])
             md_jw_str(j, NULL, names[i]);
@@ -70,6 +74,8 @@ static void emit_report(md_jw *j, const mayday_report *rep)
         md_jw_str(j, NULL, r->limits_hit[i]);
     md_jw_end(j);
     md_jw_end(j);
+    md_jw_bool(j, "mappings_capped", r->mappings_capped); /* issue 11 */
+    md_jw_bool(j, "stack_budget_exhausted", r->stack_budget_exhausted);
     md_jw_end(j);
 }
 
@@ -145,6 +151,7 @@ static void emit_signal(md_jw *j, const mayday_report *rep)
         md_jw_u64(j, "sender_uid", s->has_sender_uid, s->sender_uid);
         md_jw_i64(j, "errno", s->has_errno_value, s->errno_value);
         md_jw_i64(j, "syscall", s->has_syscall, s->syscall);
+        md_json_fault_place(j, r); /* issue 11 */
         md_jw_end(j);
     }
     md_jw_str(j, "cause", r->has_cause ? md_cause_id(r->cause) : NULL);
@@ -315,6 +322,7 @@ static void emit_threads(md_jw *j, const mayday_report *rep,
             }
         }
         md_jw_end(j);
+        md_json_thread_contents(j, r, t); /* issue 11 */
         md_jw_end(j);
     }
     md_jw_end(j);
@@ -450,6 +458,7 @@ int md_format_json(const mayday_report *rep, const mayday_format_options *o,
     emit_images(j, rep, o);
     emit_annotations(j, rep->pb);
     emit_decoder_extras(j, rep, o);
+    md_json_report_contents(j, rep->pb); /* issue 11 */
     md_jw_end(j);
     int rc = md_jw_finish(j);
     free(j);

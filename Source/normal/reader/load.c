@@ -92,7 +92,7 @@ static int validate(const Mayday__Report *r)
                 return MAYDAY_ECORRUPT;
         }
     }
-    return 0;
+    return md_validate_contents(r); /* issue 11 */
 }
 
 int mayday_report_parse(const void *data, size_t len, mayday_report **out)

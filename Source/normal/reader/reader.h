@@ -144,6 +144,39 @@ int md_register_note(const mayday_report *rep, const mayday_format_options *o,
 /* The lowest and the end of the highest image segment address: a value
  * outside [lo, hi) points into no image. */
 void md_image_bounds(const Mayday__Report *r, uint64_t *lo, uint64_t *hi);
+/* ---- contents.c: issue 11 (stack memory, FP, windows, maps, ...) */
+int md_validate_contents(const Mayday__Report *r);
+/* Index of the mapping holding addr, or -1. */
+int md_mapping_of(const Mayday__Report *r, uint64_t addr);
+/* "r-xp" */
+void md_mapping_perms(const Mayday__Mapping *m, char out[5]);
+/* The thread whose stack is mapping mi, or -1. */
+int md_stack_owner(const Mayday__Report *r, int mi);
+/* "stack of thread 3", "guard page below thread 3's stack", a path... */
+void md_mapping_role(const Mayday__Report *r, int mi, char *buf, size_t n);
+/* What addr is, for people: "inside the guard page below thread 7's
+ * stack (---p)", "in /usr/lib/libc.so.6 (r-xp) +0x1234", "not mapped". */
+void md_describe_address(const Mayday__Report *r, uint64_t addr, char *buf,
+                         size_t n);
+/* An FP area padded to its full size, with the parts a formatter shows. */
+typedef struct md_fp_view {
+    uint8_t *area; /* malloc'ed, len bytes */
+    size_t len;
+    uint64_t xstate_bv;                     /* components in use */
+    const uint8_t *avx;                     /* ymm0-15 upper halves */
+    const uint8_t *opmask, *zmm_hi256, *hi16_zmm; /* AVX-512 */
+} md_fp_view;
+int md_fp_layout(const Mayday__FpState *f, md_fp_view *v);
+void md_fp_view_free(md_fp_view *v);
+/* Name of a system call for reports of this machine's architecture. */
+const char *md_syscall_name(const Mayday__Report *r, int64_t nr);
+/* text_contents.c (the JSON is json_contents.c) */
+void md_text_contents_thread(FILE *f, const mayday_report *rep, size_t ti,
+                             int crashed, int full);
+void md_text_state_suffix(FILE *f, const mayday_report *rep,
+                          const Mayday__Thread *t);
+void md_text_fault(FILE *f, const mayday_report *rep);
+void md_text_contents_report(FILE *f, const mayday_report *rep, int full);
 
 int md_format_text(const mayday_report *rep, const mayday_format_options *o,
                    FILE *out);

@@ -200,6 +200,7 @@ static void print_signal(FILE *f, const mayday_report *rep,
         if (s->has_sender_pid)
             fprintf(f, LABEL "pid %" PRIu32 ", uid %" PRIu32 "\n",
                     "Sent by:", s->sender_pid, s->sender_uid);
+        md_text_fault(f, rep); /* issue 11 */
     }
     const char *c = r->has_cause ? md_cause_text(r->cause) : NULL;
     if (c)
@@ -351,6 +352,7 @@ static void print_thread(md_text *x, size_t ti, int with_regs)
         t->state != MAYDAY__THREAD_STATE__THREAD_STATE_CRASHED &&
         t->state != MAYDAY__THREAD_STATE__THREAD_STATE_SUSPENDED)
         fprintf(f, " [%s]", md_state_name(t->state));
+    md_text_state_suffix(f, x->rep, t); /* issue 11 */
     fputs(":\n", f);
     if (t->note) {
         fputs("    note: ", f);
@@ -367,6 +369,9 @@ static void print_thread(md_text *x, size_t ti, int with_regs)
         fputs("    ... (frame limit reached)\n", f);
     if (with_regs)
         print_source(x);
+    int full = (x->o->flags & MAYDAY_FORMAT_FULL_MEMORY) != 0;
+    if (!with_regs)
+        md_text_contents_thread(f, x->rep, ti, 0, full); /* issue 11 */
     if (!with_regs || t->n_registers == 0)
         return;
     fprintf(f, "\nRegisters of thread %zu:\n", ti);
@@ -381,6 +386,7 @@ static void print_thread(md_text *x, size_t ti, int with_regs)
             fputc('\n', f);
     }
     print_register_notes(x, t);
+    md_text_contents_thread(f, x->rep, ti, 1, full); /* issue 11 */
 }
 
 /* Failure section (issue 12): what failed beyond the bare signal. */
@@ -556,5 +562,6 @@ int md_format_text(const mayday_report *rep, const mayday_format_options *o,
             fputc('\n', f);
         }
     }
+    md_text_contents_report(f, rep, (o->flags & MAYDAY_FORMAT_FULL_MEMORY) != 0);
     return 0;
 }
