@@ -4,7 +4,7 @@
  * for the symbolication tests: the test finds the lines by scanning this
  * file for the MARKER comments, so do not move them onto other lines.
  *
- *   make_fixture OUT.mayday [--tricky] [--incomplete] [--time NS]
+ *   make_fixture OUT.mayday [--tricky] [--incomplete] [--contents] [--time NS]
  *
  * Frames of the crashed thread, innermost first:
  *   #0 context frame: the address of a label on the CONTEXT_MARKER line
@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: make_fixture OUT [--tricky] [--incomplete] "
-                        "[--time NS]\n");
+                        "[--contents] [--time NS]\n");
         return 2;
     }
     context_function();
@@ -89,6 +89,8 @@ int main(int argc, char **argv)
             o.tricky_strings = 1;
         else if (strcmp(argv[i], "--incomplete") == 0)
             o.incomplete = 1;
+        else if (strcmp(argv[i], "--contents") == 0)
+            o.contents = 1;
         else if (strcmp(argv[i], "--time") == 0 && i + 1 < argc)
             o.time_ns = strtoll(argv[++i], NULL, 10);
     }

@@ -29,6 +29,7 @@ protoc-c --c_out="$out/gen" --proto_path="$src/Protobuf" \
     "$here/fuzz_report.c" "$src/Tests/reader/json_mini.c" \
     "$src"/Source/normal/reader/*.c \
     "$src/Source/normal/common/common.c" \
+    "$src/Source/normal/common/capture_config.c" \
     "$src/Source/crash/core/writer.c" "$src/Source/crash/core/sys.c" \
     "$src/Source/crash/core/crc32.c" \
     "$src/Source/crash/handler/cause.c" \

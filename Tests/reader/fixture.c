@@ -381,6 +381,8 @@ Mayday__Report *fx_build(const fx_opts *o)
         h->reason = xstrdup("user asked for it");
         h->handler = MAYDAY__HANDLER__HANDLER_LIVE;
     }
+    if (o->contents)
+        fx_add_contents(r);
     if (o->incomplete) {
         r->has_truncated = r->truncated = 1;
         r->has_threads_not_suspended = 1;

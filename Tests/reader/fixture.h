@@ -33,7 +33,26 @@ typedef struct fx_opts {
     int live;
     /* Time of the report, ns since the epoch; 0: now. */
     int64_t time_ns;
+    /* Issue 11's fields (fixture_contents.c): stacks, FP, windows, maps,
+     * thread states, attachments. */
+    int contents;
 } fx_opts;
+
+/* ---- fixture_contents.c: the values it puts in (for expectations) */
+#define FX_MAP_FILE 0x7e0000000000ull      /* r-xp /usr/lib/libdemo.so */
+#define FX_WINDOW0 0x7f0000050040ull       /* two 64-byte windows */
+#define FX_GUARD 0x7f0000100000ull         /* ---p, below thread 0's stack */
+#define FX_STACK0_SP (FX_GUARD + 0x80000)  /* in [FX_GUARD + 4K, +1 MiB) */
+#define FX_STACK0_LEN 1024u                /* from sp - 128 */
+#define FX_STACK1_ADDR 0x7ffd00001080ull   /* thread 1, in "[stack]" */
+#define FX_MXCSR 0x1f80u
+#define FX_XMM0_BYTE 0xa0                  /* xmm0 byte i = 0xa0 + i */
+#define FX_YMM0_HI_BYTE 0xc0               /* ymm0 byte 16 + i = 0xc0 + i */
+#define FX_XSAVE_AVX_OFF 576u
+#define FX_ATTACH_TAIL "line 99998\nline 99999\nlast line\n"
+/* The bytes of every memory region: a function of the address. */
+uint8_t fx_stack_byte(uint64_t addr);
+void fx_add_contents(Mayday__Report *r);
 
 Mayday__Report *fx_build(const fx_opts *o);
 void fx_free(Mayday__Report *r);

@@ -1,5 +1,6 @@
 /*
  * test_reader_corrupt.c - hostile and broken input: a real (fixture) report
+ * (with every field, issue 11's included)
  * truncated at every length, every byte flipped, wrong magic/version/flags,
  * bad indexes with a valid CRC, empty file, directory, FIFO, missing path;
  * each gives its error code, never crashes, and leaves the file in place.
@@ -32,7 +33,9 @@ static int setup(void **state)
 {
     ctx *c = calloc(1, sizeof(*c));
     c->dir = tc_mkdtemp("corrupt");
-    Mayday__Report *pb = fx_build(NULL);
+    /* With issue 11's fields (stacks, FP, windows, maps, attachments). */
+    fx_opts o = {.contents = 1};
+    Mayday__Report *pb = fx_build(&o);
     c->good = fx_frame(pb, &c->len);
     fx_free(pb);
     *state = c;
