@@ -4,9 +4,10 @@
  *
  * The system call comes from the thread-stopping mechanism (the slot's
  * syscall_nr/args: the ptrace stopper, or the thread's own interrupted
- * context on the signal path). Only when that says nothing (-2), the
+ * context on the signal path). Only when that says nothing (-2) and the
+ * thread was not parked by mayday (it did not answer, crashed too), the
  * thread's /proc/self/task/TID/syscall and stat are read: two small /proc
- * reads (~10 us) that the common case does not pay.
+ * reads (~10 us each) that the common case does not pay.
  *
  * Context: async-signal-safe. No malloc, stdio, locks or dynamic linker;
  * small stack buffers.
@@ -80,7 +81,10 @@ void mds_put_thread_state(mds_pb *pb, uint32_t tid, const mds_slot *slot)
     int64_t nr = slot->syscall_nr;
     uint64_t args[6];
     memcpy(args, slot->syscall_args, sizeof args);
-    if (nr < -1 && !(mds_g.cfg.capture_flags & MAYDAY_CAPTURE_NO_PROC_STATE)) {
+    /* A thread parked in mayday's handler would show mayday's own futex
+     * wait there: /proc only speaks for threads that were not parked. */
+    if (nr < -1 && slot->state != MDS_SLOT_PARKED &&
+        !(mds_g.cfg.capture_flags & MAYDAY_CAPTURE_NO_PROC_STATE)) {
         char st[2];
         if (proc_state(tid, st) == 0)
             mds_pb_string(pb, F_THREAD_PROC_STATE, st);

@@ -1,0 +1,764 @@
+/*
+ * test_capture.c - report contents (issue 11) from real crashes of
+ * Tests/capture/capturer: the stack bytes in the report equal what the
+ * child put there (a parked thread's pattern, the crashed function's
+ * locals, a thread 200 frames deep), overflowing stacks are recorded
+ * without their guard page, FP registers hold the values loaded before the
+ * fault (xmm0, ymm1; a parked thread's xmm0), windows near pointers hold
+ * the pointed-to bytes (and the faulting instruction's, checked against
+ * the ELF file), the memory map equals /proc/PID/maps read by this test
+ * while the child was stopped just before its crash, attachments hold the
+ * file's tail, thread states name the blocking system call, and caps and
+ * budgets are honoured and flagged. Each run also checks how the child
+ * died. Reports are decoded here with protobuf-c (mdt.c), independently of
+ * the library's reader.
+ *
+ * Each scenario runs $MAYDAY_REPEAT times (default 5).
+ *
+ * Context: test program (normal context); children crash on purpose.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mayday/mayday.h"
+#include "mdt.h"
+
+#define TIMEOUT_MS 15000
+
+static char *capturer;
+
+typedef struct run {
+    char *dir;
+    char out[4200];
+    char path[4200];
+    Mayday__Report *r;
+    int status;
+} run;
+
+/* The value after `key` in the child's output (the nth such line). */
+static int out_get(const run *x, const char *key, int nth, uint64_t v[3])
+{
+    FILE *f = fopen(x->out, "r");
+    if (!f)
+        return -1;
+    char line[512];
+    int found = -1;
+    while (fgets(line, sizeof line, f)) {
+        char k[64];
+        unsigned long long a = 0, b = 0, c = 0;
+        int n = sscanf(line, "%63s %lli %lli %lli", k, &a, &b, &c);
+        if (n >= 2 && !strcmp(k, key) && nth-- == 0) {
+            v[0] = a, v[1] = b, v[2] = c;
+            found = 0;
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static uint64_t out_val(const run *x, const char *key, int nth, int i)
+{
+    uint64_t v[3];
+    if (out_get(x, key, nth, v) < 0)
+        fail_msg("the child did not write \"%s\" (see %s)", key, x->out);
+    return v[i];
+}
+
+/* Runs `capturer DIR scenario OUT` with env; expects death by sig and one
+ * report (decoded into x->r). */
+static void run_child(run *x, const char *scenario, char *const env[],
+                      int sig)
+{
+    memset(x, 0, sizeof *x);
+    x->dir = mdt_mkdtemp("capture");
+    assert_non_null(x->dir);
+    char rdir[4200];
+    snprintf(rdir, sizeof rdir, "%s/reports", x->dir);
+    snprintf(x->out, sizeof x->out, "%s/out.txt", x->dir);
+    char log[4300];
+    snprintf(log, sizeof log, "%s/log.txt", x->dir);
+    char *argv[] = {capturer, rdir, (char *)scenario, x->out, 0};
+    int hung;
+    x->status = mdt_run(argv, env, TIMEOUT_MS, &hung, log);
+    if (hung)
+        fail_msg("%s: hung", scenario);
+    if (sig && !(WIFSIGNALED(x->status) && WTERMSIG(x->status) == sig))
+        fail_msg("%s: status 0x%x, want signal %d (see %s)", scenario,
+                 x->status, sig, log);
+    if (!sig && !(WIFEXITED(x->status) && WEXITSTATUS(x->status) == 0))
+        fail_msg("%s: status 0x%x, want exit 0 (see %s)", scenario,
+                 x->status, log);
+    int n = mdt_count_reports(rdir, x->path, sizeof x->path);
+    if (n != 1)
+        fail_msg("%s: %d reports", scenario, n);
+    x->r = mdt_load_report(x->path);
+    assert_non_null(x->r);
+}
+
+static void run_free(run *x)
+{
+    if (x->r)
+        mayday__report__free_unpacked(x->r, 0);
+    mdt_rmtree(x->dir);
+    free(x->dir);
+}
+
+static const Mayday__Thread *named(const Mayday__Report *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_threads; i++)
+        if (r->threads[i]->name && !strcmp(r->threads[i]->name, name))
+            return r->threads[i];
+    fail_msg("no thread named %s", name);
+    return 0;
+}
+
+static const Mayday__Thread *crashed(const Mayday__Report *r)
+{
+    assert_true(r->has_crashed_thread && r->crashed_thread < r->n_threads);
+    return r->threads[r->crashed_thread];
+}
+
+/* The recorded byte at addr of the memory region m, or -1. */
+static int byte_at(const Mayday__Memory *m, uint64_t addr)
+{
+    if (!m || !m->has_data || addr < m->address ||
+        addr - m->address >= m->data.len)
+        return -1;
+    return m->data.data[addr - m->address];
+}
+
+static int reg(const Mayday__Report *r, const Mayday__Thread *t,
+               const char *name, uint64_t *v)
+{
+    for (size_t i = 0; i < r->n_register_names && i < t->n_registers; i++)
+        if (!strcmp(r->register_names[i], name)) {
+            *v = t->registers[i];
+            return 0;
+        }
+    return -1;
+}
+
+static const char *mode_env(int i)
+{
+    return i % 2 ? "CAP_MODE=signal" : "CAP_MODE=thread";
+}
+
+/* ------------------------------------------------------------ stacks */
+
+static void test_parked(void **state)
+{
+    (void)state;
+    for (int rep = 0; rep < mdt_repeat(5); rep++) {
+        char *env[] = {(char *)mode_env(rep), "CAP_STACK=65536", 0};
+        run x;
+        run_child(&x, "parked", env, SIGSEGV);
+        /* The pattern of a parked thread, byte for byte. */
+        const Mayday__Thread *t = named(x.r, "patterned");
+        uint64_t at = out_val(&x, "pattern", 0, 0);
+        uint64_t len = out_val(&x, "pattern", 0, 1);
+        assert_non_null(t->stack);
+        for (uint64_t i = 0; i < len; i++)
+            if (byte_at(t->stack, at + i) != (uint8_t)(i * 13 + 7))
+                fail_msg("patterned: byte %" PRIu64 " at 0x%" PRIx64
+                         " is %d",
+                         i, at + i, byte_at(t->stack, at + i));
+        /* ... blocked in read(pipe, buf, 1) */
+        uint64_t fd = out_val(&x, "pipe", 0, 0);
+        assert_true(t->has_syscall);
+        assert_int_equal(t->syscall, SYS_read);
+        assert_int_equal(t->n_syscall_args, 6);
+        assert_true(t->syscall_args[0] == fd && t->syscall_args[2] == 1);
+        /* 200 frames deep: each frame's pad holds its depth. */
+        const Mayday__Thread *d = named(x.r, "deep");
+        for (int k = 0; k < 3; k++) {
+            uint64_t depth = out_val(&x, "deep", k, 0);
+            uint64_t pad = out_val(&x, "deep", k, 1);
+            for (int i = 0; i < 64; i++)
+                if (byte_at(d->stack, pad + (uint64_t)i) != (int)depth)
+                    fail_msg("deep: depth %" PRIu64 " pad byte %d is %d",
+                             depth, i, byte_at(d->stack, pad + (uint64_t)i));
+        }
+        assert_int_equal(d->stack_limit,
+                         MAYDAY__STACK_LIMIT__STACK_LIMIT_NONE);
+        /* A thread that blocks the suspend signal: state from /proc. */
+        const Mayday__Thread *b = named(x.r, "blocker");
+        assert_int_equal(b->state,
+                         MAYDAY__THREAD_STATE__THREAD_STATE_NOT_SUSPENDED);
+        assert_non_null(b->proc_state);
+        assert_string_equal(b->proc_state, "S");
+        assert_true(b->has_syscall && b->syscall == SYS_read);
+        assert_true(b->syscall_args[0] == fd);
+        /* The reporter does not list itself: no mayday thread here. */
+        for (size_t i = 0; i < x.r->n_threads; i++)
+            assert_false(x.r->threads[i]->mayday_thread);
+        run_free(&x);
+    }
+}
+
+static void test_locals(void **state)
+{
+    (void)state;
+    for (int rep = 0; rep < mdt_repeat(5); rep++) {
+        char *env[] = {(char *)mode_env(rep), 0};
+        run x;
+        run_child(&x, "locals", env, SIGSEGV);
+        const Mayday__Thread *t = crashed(x.r);
+        uint64_t at = out_val(&x, "locals", 0, 0);
+        assert_non_null(t->stack);
+        for (int i = 0; i < 8; i++) {
+            uint64_t want = 0x1122334455667700ull + (uint64_t)i;
+            for (int k = 0; k < 8; k++)
+                assert_int_equal(byte_at(t->stack, at + 8 * i + k),
+                                 (uint8_t)(want >> (8 * k)));
+        }
+        /* It starts at sp - 128 (the red zone), within the default cap. */
+        uint64_t sp = 0;
+        assert_int_equal(reg(x.r, t, "rsp", &sp), 0);
+        assert_true(t->stack->address == sp - 128);
+        assert_true(t->stack->data.len <= MAYDAY_DEFAULT_CRASHED_STACK_BYTES);
+        run_free(&x);
+    }
+}
+
+/* The mapping of the report that holds addr, or NULL. */
+static const Mayday__Mapping *mapping_of(const Mayday__Report *r,
+                                         uint64_t addr)
+{
+    for (size_t i = 0; i < r->n_mappings; i++) {
+        const Mayday__Mapping *m = r->mappings[i];
+        if (addr >= m->start && addr - m->start < m->size)
+            return m;
+    }
+    return 0;
+}
+
+static void test_overflow_thread(void **state)
+{
+    (void)state;
+    for (int rep = 0; rep < mdt_repeat(5); rep++) {
+        char *env[] = {(char *)mode_env(rep), 0};
+        run x;
+        run_child(&x, "overflow-thread", env, SIGSEGV);
+        uint64_t lo = out_val(&x, "stack", 0, 0);
+        uint64_t size = out_val(&x, "stack", 0, 1);
+        uint64_t guard = out_val(&x, "stack", 0, 2);
+        const Mayday__Thread *t = crashed(x.r);
+        assert_string_equal(t->name, "overflower");
+        assert_int_equal(x.r->cause, MAYDAY__CAUSE__CAUSE_STACK_OVERFLOW);
+        /* The fault is in the guard page; the recorded stack is not. */
+        assert_true(x.r->signal->address >= lo - guard &&
+                    x.r->signal->address < lo);
+        assert_non_null(t->stack);
+        assert_true(t->stack->address >= lo);
+        assert_true(t->stack->address + t->stack->data.len <= lo + size);
+        assert_true(t->stack->data.len ==
+                    MAYDAY_DEFAULT_CRASHED_STACK_BYTES);
+        assert_int_equal(t->stack_limit,
+                         MAYDAY__STACK_LIMIT__STACK_LIMIT_THREAD_CAP);
+        const Mayday__Mapping *g = mapping_of(x.r, x.r->signal->address);
+        assert_non_null(g);
+        assert_int_equal(g->flags & 7, 0); /* ---p */
+        /* The recursion's pads (0xa5) are in it. */
+        size_t run_len = 0, best = 0;
+        for (size_t i = 0; i < t->stack->data.len; i++) {
+            run_len = t->stack->data.data[i] == 0xa5 ? run_len + 1 : 0;
+            best = run_len > best ? run_len : best;
+        }
+        assert_true(best >= 200);
+        run_free(&x);
+    }
+}
+
+static void test_overflow_main(void **state)
+{
+    (void)state;
+    for (int rep = 0; rep < mdt_repeat(3); rep++) {
+        char *env[] = {(char *)mode_env(rep), 0};
+        run x;
+        run_child(&x, "overflow-main", env, SIGSEGV);
+        const Mayday__Thread *t = crashed(x.r);
+        assert_int_equal(x.r->cause, MAYDAY__CAUSE__CAUSE_STACK_OVERFLOW);
+        assert_non_null(t->stack);
+        /* Starts at the bottom of [stack]: sp went below it. */
+        const Mayday__Mapping *m = mapping_of(x.r, t->stack->address);
+        assert_non_null(m);
+        assert_string_equal(m->path, "[stack]");
+        assert_true(t->stack->address == m->start);
+        assert_null(mapping_of(x.r, x.r->signal->address));
+        run_free(&x);
+    }
+}
+
+/* ------------------------------------------------------------ FP */
+
+static const uint8_t *fx_area(const Mayday__FpState *f, uint8_t *pad,
+                              size_t n)
+{
+    /* Trailing zeros are left out: pad back. */
+    memset(pad, 0, n);
+    memcpy(pad, f->data.data, f->data.len < n ? f->data.len : n);
+    return pad;
+}
+
+static void test_xmm(void **state)
+{
+    (void)state;
+    for (int rep = 0; rep < mdt_repeat(5); rep++) {
+        char *env[] = {(char *)mode_env(rep), 0};
+        run x;
+        run_child(&x, "xmm", env, SIGSEGV);
+        static uint8_t area[65536];
+        const Mayday__Thread *t = crashed(x.r);
+        assert_non_null(t->fp);
+        const uint8_t *a = fx_area(t->fp, area, sizeof area);
+        for (int i = 0; i < 16; i++)
+            assert_int_equal(a[160 + i], 0x10 + i); /* xmm0 */
+        if (out_val(&x, "avx", 0, 0)) {
+            assert_int_equal(t->fp->format,
+                             MAYDAY__FP_FORMAT__FP_FORMAT_XSAVE);
+            assert_true(t->fp->n_xsave_offsets > 2);
+            uint64_t bv;
+            memcpy(&bv, a + 512, 8);
+            assert_true(bv & 4); /* AVX state in use */
+            uint32_t off = t->fp->xsave_offsets[2];
+            assert_true(off >= 576 && off + 256 <= sizeof area);
+            for (int i = 0; i < 16; i++) {
+                assert_int_equal(a[160 + 16 + i], 0x40 + i);      /* xmm1 */
+                assert_int_equal(a[off + 16 + i], 0x40 + 16 + i); /* ymm1 hi */
+            }
+        }
+        const Mayday__Thread *p = named(x.r, "xmmparker");
+        assert_non_null(p->fp);
+        assert_int_equal(p->fp->format, MAYDAY__FP_FORMAT__FP_FORMAT_FXSAVE);
+        a = fx_area(p->fp, area, 512);
+        for (int i = 0; i < 16; i++)
+            assert_int_equal(a[160 + i], 0x80 + i);
+        assert_true(p->has_syscall && p->syscall == SYS_read);
+        run_free(&x);
+    }
+}
+
+/* ------------------------------------------------------------ windows */
+
+static const Mayday__Memory *window(const Mayday__Thread *t, const char *lbl)
+{
+    for (size_t i = 0; i < t->n_memory; i++)
+        for (size_t k = 0; k < t->memory[i]->n_labels; k++)
+            if (!strcmp(t->memory[i]->labels[k], lbl))
+                return t->memory[i];
+    fail_msg("no window labelled %s", lbl);
+    return 0;
+}
+
+/* The bytes at rip, read from the ELF file through the mapping. */
+static void check_code_window(const Mayday__Report *r, const Mayday__Thread *t)
+{
+    uint64_t rip = 0;
+    assert_int_equal(reg(r, t, "rip", &rip), 0);
+    const Mayday__Memory *w = window(t, "rip");
+    const Mayday__Mapping *m = mapping_of(r, rip);
+    assert_non_null(m);
+    assert_non_null(m->path);
+    int fd = open(m->path, O_RDONLY);
+    assert_true(fd >= 0);
+    uint8_t file[16];
+    assert_int_equal(pread(fd, file, 16, (off_t)(rip - m->start + m->offset)),
+                     16);
+    close(fd);
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(byte_at(w, rip + (uint64_t)i), file[i]);
+}
+
+static void test_pointers(void **state)
+{
+    (void)state;
+    for (int rep = 0; rep < mdt_repeat(5); rep++) {
+        char *env[] = {(char *)mode_env(rep), 0};
+        run x;
+        run_child(&x, "pointers", env, SIGSEGV);
+        const Mayday__Thread *t = crashed(x.r);
+        uint64_t heap = out_val(&x, "rbx", 0, 0);
+        uint64_t stat = out_val(&x, "r12", 0, 0);
+        uint64_t rbx = 0, r12 = 0;
+        assert_int_equal(reg(x.r, t, "rbx", &rbx), 0);
+        assert_int_equal(reg(x.r, t, "r12", &r12), 0);
+        assert_true(rbx == heap + 512 && r12 == stat + 256);
+        const Mayday__Memory *w = window(t, "rbx");
+        assert_true(w->address <= rbx && w->address + w->data.len > rbx);
+        assert_true(w->data.len >= MAYDAY_DEFAULT_POINTER_WINDOW_BYTES);
+        for (uint64_t a = w->address; a < w->address + w->data.len; a++)
+            if (a >= heap && a < heap + 1024)
+                assert_int_equal(byte_at(w, a), (uint8_t)((a - heap) ^ 0x5a));
+        w = window(t, "r12");
+        for (uint64_t a = stat; a < stat + 512; a++)
+            if (byte_at(w, a) >= 0)
+                assert_int_equal(byte_at(w, a), (uint8_t)((a - stat) * 3));
+        assert_true(byte_at(w, r12) >= 0);
+        check_code_window(x.r, t);
+        run_free(&x);
+    }
+}
+
+static void test_readonly_fault(void **state)
+{
+    (void)state;
+    for (int rep = 0; rep < mdt_repeat(3); rep++) {
+        char *env[] = {(char *)mode_env(rep), 0};
+        run x;
+        run_child(&x, "readonly", env, SIGSEGV);
+        const Mayday__Thread *t = crashed(x.r);
+        uint64_t page = out_val(&x, "page", 0, 0);
+        assert_true(x.r->signal->address == page + 100);
+        const Mayday__Memory *w = window(t, "fault_address");
+        assert_true(byte_at(w, page + 100) >= 0);
+        for (uint64_t a = w->address; a < w->address + w->data.len; a++)
+            assert_int_equal(byte_at(w, a), (uint8_t)((a - page) ^ 0x33));
+        /* Never outside the page (the window stays in its mapping). */
+        assert_true(w->address >= page &&
+                    w->address + w->data.len <= page + 4096);
+        run_free(&x);
+    }
+}
+
+/* ------------------------------------------------------------ maps */
+
+static void test_maps(void **state)
+{
+    (void)state;
+    for (int rep = 0; rep < mdt_repeat(3); rep++) {
+        char *dir = mdt_mkdtemp("capmaps");
+        char rdir[4200], out[4200];
+        snprintf(rdir, sizeof rdir, "%s/reports", dir);
+        snprintf(out, sizeof out, "%s/out.txt", dir);
+        pid_t pid = fork();
+        if (pid == 0) {
+            putenv((char *)mode_env(rep));
+            execl(capturer, capturer, rdir, "maps", out, (char *)0);
+            _exit(127);
+        }
+        int st;
+        assert_int_equal(waitpid(pid, &st, WUNTRACED), pid);
+        assert_true(WIFSTOPPED(st));
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        static char lines[2048][4400];
+        int n = 0;
+        while (n < 2048 && fgets(lines[n], sizeof lines[n], f))
+            n++;
+        fclose(f);
+        kill(pid, SIGCONT);
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+        char rpath[4200];
+        assert_int_equal(mdt_count_reports(rdir, rpath, sizeof rpath), 1);
+        Mayday__Report *r = mdt_load_report(rpath);
+        assert_non_null(r);
+        if ((int)r->n_mappings != n)
+            fail_msg("%zu mappings in the report, %d in /proc", r->n_mappings,
+                     n);
+        for (int i = 0; i < n; i++) {
+            const Mayday__Mapping *m = r->mappings[i];
+            unsigned long long s, e, off, ino;
+            unsigned maj, min;
+            char perms[8], p[4096] = "";
+            int k = sscanf(lines[i], "%llx-%llx %7s %llx %x:%x %llu %4095[^\n]",
+                           &s, &e, perms, &off, &maj, &min, &ino, p);
+            assert_true(k >= 7);
+            char want[5] = {m->flags & 4 ? 'r' : '-', m->flags & 2 ? 'w' : '-',
+                            m->flags & 1 ? 'x' : '-', m->flags & 8 ? 's' : 'p',
+                            0};
+            if (m->start != s || m->start + m->size != e ||
+                strcmp(want, perms) || m->offset != off ||
+                m->dev_major != maj || m->dev_minor != min ||
+                m->inode != ino || strcmp(m->path ? m->path : "", p))
+                fail_msg("mapping %d differs: /proc: %s", i, lines[i]);
+        }
+        mayday__report__free_unpacked(r, 0);
+        mdt_rmtree(dir);
+        free(dir);
+    }
+}
+
+/* ------------------------------------------------------------ caps */
+
+static uint64_t stack_total(const Mayday__Report *r, int *budget_limited)
+{
+    uint64_t n = 0;
+    *budget_limited = 0;
+    for (size_t i = 0; i < r->n_threads; i++) {
+        const Mayday__Thread *t = r->threads[i];
+        n += t->stack ? t->stack->data.len : 0;
+        *budget_limited +=
+            t->stack_limit == MAYDAY__STACK_LIMIT__STACK_LIMIT_BUDGET;
+    }
+    return n;
+}
+
+static void test_caps(void **state)
+{
+    (void)state;
+    for (int rep = 0; rep < mdt_repeat(3); rep++) {
+        /* Caps and a budget: crashed 3000 + 1000 + 1000, then none. */
+        char *env[] = {(char *)mode_env(rep), "CAP_STACK=1000",
+                       "CAP_CRASHED_STACK=3000", "CAP_BUDGET=5000", 0};
+        run x;
+        run_child(&x, "threads", env, SIGSEGV);
+        int by_budget;
+        assert_true(stack_total(x.r, &by_budget) == 5000);
+        assert_true(by_budget >= 4);
+        assert_true(x.r->stack_budget_exhausted);
+        const Mayday__Thread *c = crashed(x.r);
+        assert_int_equal(c->stack->data.len, 3000);
+        assert_int_equal(c->stack_limit,
+                         MAYDAY__STACK_LIMIT__STACK_LIMIT_THREAD_CAP);
+        for (size_t i = 0; i < x.r->n_threads; i++) {
+            const Mayday__Thread *t = x.r->threads[i];
+            if (t != c && t->stack)
+                assert_true(t->stack->data.len <= 1000);
+        }
+        run_free(&x);
+
+        /* Stack memory off: none, and no stack_limit either. */
+        char *off[] = {(char *)mode_env(rep), "CAP_STACK=0",
+                       "CAP_CRASHED_STACK=0", 0};
+        run_child(&x, "threads", off, SIGSEGV);
+        for (size_t i = 0; i < x.r->n_threads; i++) {
+            assert_null(x.r->threads[i]->stack);
+            assert_false(x.r->threads[i]->has_stack_limit);
+        }
+        assert_true(x.r->n_mappings > 0);
+        run_free(&x);
+
+        /* Everything off: the report of before issue 11. */
+        char *none[] = {(char *)mode_env(rep), "CAP_STACK=0",
+                        "CAP_CRASHED_STACK=0", "CAP_WINDOW=0", "CAP_FLAGS=7",
+                        0};
+        run_child(&x, "threads", none, SIGSEGV);
+        assert_int_equal(x.r->n_mappings, 0);
+        for (size_t i = 0; i < x.r->n_threads; i++) {
+            const Mayday__Thread *t = x.r->threads[i];
+            assert_null(t->stack);
+            assert_null(t->fp);
+            assert_int_equal(t->n_memory, 0);
+            assert_null(t->proc_state);
+        }
+        run_free(&x);
+
+        /* A small size cap: stacks shrink to fit, every thread stays. */
+        char *small[] = {(char *)mode_env(rep), "CAP_MAX_BYTES=16384",
+                         "CAP_CRASHED_STACK=65536", "CAP_STACK=65536", 0};
+        run_child(&x, "threads", small, SIGSEGV);
+        struct stat sb;
+        assert_int_equal(stat(x.path, &sb), 0);
+        assert_true(sb.st_size <= 16384);
+        assert_int_equal(crashed(x.r)->stack_limit,
+                         MAYDAY__STACK_LIMIT__STACK_LIMIT_REPORT_SIZE);
+        assert_false(x.r->truncated);
+        assert_int_equal(x.r->n_threads, 7);
+        run_free(&x);
+    }
+}
+
+/* ------------------------------------------------------------ attach */
+
+static void write_file(const char *path, size_t n, unsigned seed)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    size_t done = 0;
+    for (unsigned i = 0; done < n; i++) {
+        char line[64];
+        int k = snprintf(line, sizeof line, "line %u %08x\n", i,
+                         i * 2654435761u + seed);
+        size_t w = done + (size_t)k > n ? n - done : (size_t)k;
+        fwrite(line, 1, w, f);
+        done += w;
+    }
+    fclose(f);
+}
+
+static const Mayday__Attachment *att(const Mayday__Report *r,
+                                     const char *name)
+{
+    for (size_t i = 0; i < r->n_attachments; i++)
+        if (!strcmp(r->attachments[i]->name, name))
+            return r->attachments[i];
+    return 0;
+}
+
+static void test_attach(void **state)
+{
+    (void)state;
+    for (int rep = 0; rep < mdt_repeat(3); rep++) {
+        char *tmp = mdt_mkdtemp("capattach");
+        char big[4200], small[4200], e1[4300], e2[4300];
+        snprintf(big, sizeof big, "%s/big.log", tmp);
+        snprintf(small, sizeof small, "%s/small.txt", tmp);
+        write_file(big, 100000, 1);
+        write_file(small, 300, 2);
+        snprintf(e1, sizeof e1, "CAP_ATTACH_CONFIG=%s", big);
+        snprintf(e2, sizeof e2, "CAP_ATTACH_API=%s", small);
+        char *env[] = {(char *)mode_env(rep), e1, e2, 0};
+        run x;
+        run_child(&x, "attach", env, SIGSEGV);
+        assert_true(out_val(&x, "attach_file", 0, 0) < 16);
+        assert_true(out_val(&x, "attach_memory", 0, 0) < 16);
+        assert_int_equal(out_val(&x, "detach", 0, 0), 0);
+        /* The big file's last 4096 bytes as it is now (it grew after
+         * install), read here. */
+        struct stat sb;
+        assert_int_equal(stat(big, &sb), 0);
+        assert_int_equal(sb.st_size, 100000 + 23);
+        uint8_t tail[4096];
+        int fd = open(big, O_RDONLY);
+        assert_int_equal(pread(fd, tail, 4096, sb.st_size - 4096), 4096);
+        close(fd);
+        const Mayday__Attachment *a = att(x.r, "big.log");
+        assert_non_null(a);
+        assert_int_equal(a->kind,
+                         MAYDAY__ATTACHMENT_KIND__ATTACHMENT_KIND_FILE);
+        assert_string_equal(a->path, big);
+        assert_true(a->size == (uint64_t)sb.st_size);
+        assert_true(a->offset == (uint64_t)sb.st_size - 4096);
+        assert_int_equal(a->data.len, 4096);
+        assert_memory_equal(a->data.data, tail, 4096);
+        assert_null(a->error);
+        a = att(x.r, "small.txt");
+        assert_non_null(a);
+        assert_int_equal(a->offset, 0);
+        assert_int_equal(a->data.len, 300);
+        a = att(x.r, "appstate");
+        assert_non_null(a);
+        assert_int_equal(a->data.len, 512);
+        for (int i = 0; i < 512; i++)
+            assert_int_equal(a->data.data[i], (uint8_t)(255 - i));
+        assert_null(att(x.r, "gone"));
+        assert_int_equal(x.r->n_attachments, 3);
+        run_free(&x);
+        mdt_rmtree(tmp);
+        free(tmp);
+    }
+}
+
+/* The API's errors, in this process. */
+static void test_attach_errors(void **state)
+{
+    (void)state;
+    char *tmp = mdt_mkdtemp("capapi");
+    char f[4200];
+    snprintf(f, sizeof f, "%s/f.txt", tmp);
+    write_file(f, 10, 3);
+    assert_int_equal(mayday_attach_file(tmp, 100), MAYDAY_EISDIR);
+    assert_int_equal(mayday_attach_file("/nonexistent/x", 100),
+                     MAYDAY_ENOENT);
+    assert_int_equal(mayday_attach_file(f, 0), MAYDAY_EINVAL);
+    assert_int_equal(mayday_attach_file(f, (16u << 20) + 1), MAYDAY_EINVAL);
+    assert_int_equal(mayday_attach_file(NULL, 100), MAYDAY_EINVAL);
+    assert_int_equal(mayday_attach_file("/dev/null", 100), MAYDAY_EINVAL);
+    assert_int_equal(mayday_attach_memory("x", NULL, 10), MAYDAY_EINVAL);
+    assert_int_equal(mayday_attach_memory("", f, 10), MAYDAY_EINVAL);
+    assert_int_equal(mayday_attach_memory("x", f, 0), MAYDAY_EINVAL);
+    int ids[16];
+    for (int i = 0; i < 16; i++) {
+        ids[i] = mayday_attach_file(f, 100);
+        assert_true(ids[i] >= 0);
+    }
+    assert_int_equal(mayday_attach_file(f, 100), MAYDAY_ETOOBIG);
+    assert_int_equal(mayday_attach_memory("m", f, 4), MAYDAY_ETOOBIG);
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(mayday_detach(ids[i]), 0);
+    assert_int_equal(mayday_detach(ids[0]), MAYDAY_EINVAL);
+    assert_int_equal(mayday_detach(-1), MAYDAY_EINVAL);
+    assert_int_equal(mayday_detach(16), MAYDAY_EINVAL);
+    /* A config file that cannot be opened fails the install. */
+    mayday_config cfg;
+    mayday_config_init(&cfg);
+    cfg.report_dir = tmp;
+    const char *files[] = {"/nonexistent/log", 0};
+    cfg.attach_files = files;
+    assert_int_equal(mayday_install(&cfg), MAYDAY_ENOENT);
+    /* Nonsense caps. */
+    mayday_config_init(&cfg);
+    cfg.report_dir = tmp;
+    cfg.pointer_window_bytes = 5000;
+    assert_int_equal(mayday_install(&cfg), MAYDAY_EINVAL);
+    cfg.pointer_window_bytes = 0;
+    cfg.capture_flags = 1u << 20;
+    assert_int_equal(mayday_install(&cfg), MAYDAY_EINVAL);
+    cfg.capture_flags = 0;
+    cfg.stack_bytes = (16u << 20) + 1;
+    assert_int_equal(mayday_install(&cfg), MAYDAY_EINVAL);
+    cfg.stack_bytes = 0;
+    cfg.attach_max_bytes = 0;
+    assert_int_equal(mayday_install(&cfg), MAYDAY_EINVAL);
+    mdt_rmtree(tmp);
+    free(tmp);
+}
+
+/* ------------------------------------------------------------ live */
+
+static void test_live(void **state)
+{
+    (void)state;
+    run x;
+    char *env[] = {"CAP_MODE=thread", 0};
+    run_child(&x, "live", env, 0);
+    assert_int_equal(out_val(&x, "live", 0, 0), 0);
+    const Mayday__Thread *t = x.r->threads[0];
+    assert_int_equal(t->state, MAYDAY__THREAD_STATE__THREAD_STATE_CURRENT);
+    assert_non_null(t->stack);
+    assert_non_null(t->fp);
+    assert_int_equal(t->fp->format, MAYDAY__FP_FORMAT__FP_FORMAT_FXSAVE);
+    assert_true(x.r->n_mappings > 0);
+    assert_int_equal(t->n_memory, 0); /* windows: crashes only */
+    /* The exception thread is listed, as mayday's own, without stack. */
+    int own = 0;
+    for (size_t i = 0; i < x.r->n_threads; i++) {
+        const Mayday__Thread *o = x.r->threads[i];
+        if (o->mayday_thread) {
+            own++;
+            assert_string_equal(o->name, "mayday-exc");
+            assert_null(o->stack);
+        }
+    }
+    assert_int_equal(own, 1);
+    run_free(&x);
+}
+
+int main(void)
+{
+    capturer = mdt_build_path("Tests/capture/capturer");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parked),
+        cmocka_unit_test(test_locals),
+        cmocka_unit_test(test_overflow_thread),
+        cmocka_unit_test(test_overflow_main),
+        cmocka_unit_test(test_xmm),
+        cmocka_unit_test(test_pointers),
+        cmocka_unit_test(test_readonly_fault),
+        cmocka_unit_test(test_maps),
+        cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_attach),
+        cmocka_unit_test(test_attach_errors),
+        cmocka_unit_test(test_live),
+    };
+    return cmocka_run_group_tests(tests, 0, 0);
+}
