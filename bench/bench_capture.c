@@ -17,7 +17,18 @@
  * every mode and N. Sizes are split by what the report holds (stack bytes,
  * FP bytes, memory map, windows), measured with protobuf-c on the report.
  *
- *   bench_capture [--runs R] [--tmp DIR]
+ * A second table times the same modes in one process, without the noise
+ * of process start-up: mayday_write_live_report() (which stops every
+ * thread and writes a full report, stacks and all, through the same code)
+ * repeated --live-runs times per mode and N, modes interleaved, mayday
+ * reinstalled with each mode's config between reports.
+ *
+ * A third table times the copying pieces alone (--micro M, in this
+ * process, M calls each): reading and parsing /proc/self/maps with 1, 16
+ * and 128 worker threads, and copying 1, 8 and 64 KiB of a thread's stack
+ * with the page-by-page process_vm_readv the crash path uses.
+ *
+ *   bench_capture [--runs R] [--live-runs L] [--micro M] [--tmp DIR]
  *   bench_capture child MODE N PAGEFD DIR
  *
  * Context: benchmark program (normal context); the child's on_crash
@@ -33,6 +44,8 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "crash/capture/capture.h"
+#include "crash/handler/state.h"
 #include "mayday.pb-c.h"
 #include "normal/reader/reader.h"
 #include "mayday/mayday.h"
@@ -42,6 +55,7 @@ static const char *mode_name[NMODES] = {"none", "stack off", "default",
                                         "large cap", "default, fsync"};
 
 static bu_page *g_page;
+static char self[PATH_MAX]; /* this program, for its children */
 
 static void on_crash(int signo, const char *path, void *data)
 {
@@ -54,6 +68,168 @@ static void on_crash(int signo, const char *path, void *data)
         memcpy(g_page->path, path, n);
         g_page->path[n] = 0;
         g_page->ok = 1;
+    }
+}
+
+static void configure(mayday_config *cfg, int mode);
+
+/* ------------------------------------------------------------ live */
+
+#define MAXLIVE 512
+#define LIVE_ROUNDS 3 /* children per cell, interleaved with the others */
+static int live_runs = 45;
+static double live_ms[NMODES][3][MAXLIVE];
+static int live_n[NMODES][3];
+static double live_bytes[NMODES][3];
+
+/* The live child: install with the mode's config once, then `reps`
+ * reports, each time written to fd as "ms bytes". */
+static int live_child(int mode, int n, int reps, int fd, const char *dir)
+{
+    mayday_config cfg;
+    mayday_config_init(&cfg);
+    cfg.report_dir = dir;
+    cfg.app_id = "bench_capture";
+    configure(&cfg, mode);
+    if (mayday_install(&cfg) < 0 || bu_start_workers(n, 32) < 0)
+        return 3;
+    for (int i = 0; i < reps; i++) {
+        uint64_t t0 = bu_now_ns();
+        int r = mayday_write_live_report("bench");
+        uint64_t t1 = bu_now_ns();
+        char **paths;
+        size_t np;
+        long bytes = 0;
+        if (mayday_reports_list(dir, &paths, &np) == 0) {
+            for (size_t k = 0; k < np; k++) {
+                struct stat sb;
+                if (stat(paths[k], &sb) == 0)
+                    bytes = (long)sb.st_size;
+                unlink(paths[k]);
+            }
+            mayday_reports_list_free(paths, np);
+        }
+        dprintf(fd, "%.6f %ld\n", r == 0 ? (double)(t1 - t0) / 1e6 : -1.0,
+                bytes);
+    }
+    return 0;
+}
+
+static void live_cell(int mode, int ni, int reps, const char *tmp)
+{
+    static const int nn[3] = {1, 16, 128};
+    char path[PATH_MAX + 16], a_m[16], a_n[16], a_r[16], a_fd[16];
+    snprintf(path, sizeof path, "%s/live.out", tmp);
+    FILE *o = fopen(path, "w+");
+    if (!o)
+        return;
+    snprintf(a_m, sizeof a_m, "%d", mode);
+    snprintf(a_n, sizeof a_n, "%d", nn[ni]);
+    snprintf(a_r, sizeof a_r, "%d", reps);
+    snprintf(a_fd, sizeof a_fd, "%d", fileno(o));
+    char *argv[] = {self, "live", a_m, a_n, a_r, a_fd, (char *)tmp, 0};
+    int st = bu_run(argv, 60000, -1);
+    rewind(o);
+    double ms;
+    long bytes;
+    while (st != -1 && fscanf(o, "%lf %ld", &ms, &bytes) == 2) {
+        if (ms >= 0 && live_n[mode][ni] < MAXLIVE)
+            live_ms[mode][ni][live_n[mode][ni]++] = ms;
+        live_bytes[mode][ni] = (double)bytes;
+    }
+    fclose(o);
+    unlink(path);
+}
+
+/* ------------------------------------------------------------ micro */
+
+static int micro_runs = 200;
+
+static double time_us(void (*fn)(void *), void *arg, int n)
+{
+    static double t[4096];
+    if (n > 4096)
+        n = 4096;
+    for (int i = 0; i < n; i++) {
+        uint64_t t0 = bu_now_ns();
+        fn(arg);
+        t[i] = (double)(bu_now_ns() - t0) / 1e3;
+    }
+    return bu_median_dbl(t, (size_t)n);
+}
+
+static void maps_once(void *c) { mds_maps_capture(c); }
+
+static unsigned char copy_buf[64 * 1024];
+static size_t copy_len;
+
+static void copy_once(void *src)
+{
+    mds_read_prefix(copy_buf, (uintptr_t)src, copy_len);
+}
+
+static void micro_bench(const char *tmp)
+{
+    mayday_config cfg;
+    mayday_config_init(&cfg);
+    cfg.report_dir = tmp;
+    if (mayday_install(&cfg) < 0)
+        return;
+    mds_capture *c = mds_g.work_exc.capture;
+    printf("\n### The pieces alone, in this process (median of %d calls, "
+           "us)\n\n",
+           micro_runs);
+    printf("| N workers | mappings | /proc/self/maps read + parsed | per "
+           "mapping |\n|---|---|---|---|\n");
+    static const int nn[3] = {1, 16, 128};
+    int have = 0;
+    for (int ni = 0; ni < 3; ni++) {
+        if (bu_start_workers(nn[ni] - have, 32) < 0)
+            break;
+        have = nn[ni];
+        double us = time_us(maps_once, c, micro_runs);
+        printf("| %d | %u | %.1f | %.2f |\n", nn[ni], c->nmaps, us,
+               c->nmaps ? us / c->nmaps : 0);
+    }
+    static unsigned char stack_like[64 * 1024];
+    memset(stack_like, 1, sizeof stack_like);
+    printf("\n| stack bytes copied (process_vm_readv, one iovec per page) "
+           "| us |\n|---|---|\n");
+    static const size_t lens[3] = {1024, 8192, 65536};
+    for (int i = 0; i < 3; i++) {
+        copy_len = lens[i];
+        printf("| %zu | %.2f |\n", lens[i],
+               time_us(copy_once, stack_like, micro_runs));
+    }
+    mayday_uninstall();
+}
+
+static void live_bench(const char *tmp)
+{
+    static const int nn[3] = {1, 16, 128};
+    int reps = (live_runs + LIVE_ROUNDS - 1) / LIVE_ROUNDS;
+    for (int r = 0; r < LIVE_ROUNDS; r++)
+        for (int ni = 0; ni < 3; ni++)
+            for (int k = 0; k < NMODES; k++)
+                live_cell((k + r) % NMODES, ni, reps, tmp);
+    printf("\n### The same in one process: mayday_write_live_report(), "
+           "median of %d reports per cell (%d processes per cell, "
+           "interleaved)\n\n",
+           reps * LIVE_ROUNDS, LIVE_ROUNDS);
+    printf("| N workers |");
+    for (int m = 0; m < NMODES; m++)
+        printf(" %s: ms | bytes |", mode_name[m]);
+    printf("\n|---|");
+    for (int m = 0; m < NMODES; m++)
+        printf("---|---|");
+    printf("\n");
+    for (int ni = 0; ni < 3; ni++) {
+        printf("| %d |", nn[ni]);
+        for (int m = 0; m < NMODES; m++)
+            printf(" %.3f | %.0f |",
+                   bu_median_dbl(live_ms[m][ni], (size_t)live_n[m][ni]),
+                   live_bytes[m][ni]);
+        printf("\n");
     }
 }
 
@@ -114,7 +290,6 @@ typedef struct cell {
 
 static cell cells[NMODES][NN];
 static int runs = 9;
-static char self[PATH_MAX];
 
 static void inspect(cell *c, int round, const char *path)
 {
@@ -241,12 +416,17 @@ static void print_tables(void)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench_capture [--runs R] [--tmp DIR]\n");
+    fprintf(stderr,
+            "usage: bench_capture [--runs R] [--live-runs L] [--micro M] "
+            "[--tmp DIR]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
+    if (argc >= 7 && !strcmp(argv[1], "live"))
+        return live_child(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]),
+                          atoi(argv[5]), argv[6]);
     if (argc >= 6 && !strcmp(argv[1], "child"))
         return child(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), argv[5]);
     const char *tmpbase = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -257,10 +437,14 @@ int main(int argc, char **argv)
             runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--tmp"))
             tmpbase = argv[++i];
+        else if (!strcmp(argv[i], "--live-runs"))
+            live_runs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--micro"))
+            micro_runs = atoi(argv[++i]);
         else
             usage();
     }
-    if (runs < 1 || runs > MAXRUNS)
+    if (runs < 0 || runs > MAXRUNS || live_runs < 0 || live_runs > MAXLIVE)
         usage();
     char sib[PATH_MAX];
     if (bu_self_and_sibling(self, sizeof self, "bench_plain", sib,
@@ -277,7 +461,12 @@ int main(int argc, char **argv)
         for (int i = 0; i < NN; i++)
             for (int k = 0; k < NMODES; k++)
                 run_one((k + r) % NMODES, i, r, tmp, page, pagefd);
-    print_tables();
+    if (runs)
+        print_tables();
+    if (live_runs)
+        live_bench(tmp);
+    if (micro_runs > 0)
+        micro_bench(tmp);
     bu_rmtree(tmp);
     free(tmp);
     return 0;

@@ -15,7 +15,9 @@
 #   6.   the stack walkers alone (bench_walk), if it builds;
 #   7.   the decoder (bench_decode): JSON/text formatting alone, 200
 #        reports in one `mayday decode`, the 128-thread report;
-#   8.   the crash-time encoder and writer alone (bench_encode).
+#   8.   report contents (issue 11): size and time with stack memory off,
+#        default and large, and none of it (bench_capture);
+#   9.   the crash-time encoder and writer alone (bench_encode).
 #
 # Usage: scripts/bench.sh
 # Environment: BENCH_BUILD_DIR (default build-bench), BENCH_RUNS (fresh
@@ -50,7 +52,8 @@ SAN=$(sed -n 's/^MAYDAY_SANITIZE:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
 
 log "building"
 cmake --build "$BUILD" -j"$JOBS" --target bench_crash bench_plain \
-    bench_install bench_reader bench_decode bench_encode mayday_cli >&2
+    bench_install bench_reader bench_decode bench_encode bench_capture \
+    mayday_cli >&2
 HAVE_WALK=1
 cmake --build "$BUILD" -j"$JOBS" --target bench_walk >&2 || HAVE_WALK=0
 
@@ -109,9 +112,14 @@ echo
 log "bench_decode ($READER_RUNS rounds)"
 "$B/bench_decode" "$WORK/reports" --runs "$READER_RUNS" \
     --cli "$BUILD/Source/cli/mayday"
+
+echo "## 8. Report contents: stack memory, FP, memory map, windows"
+echo
+log "bench_capture ($RUNS rounds, $RUNS live reports per cell)"
+"$B/bench_capture" --runs "$RUNS" --live-runs "$RUNS" --tmp "$WORK"
 echo
 
-echo "## 8. Encoder and writer alone (bench_encode, issue 15)"
+echo "## 9. Encoder and writer alone (bench_encode, issue 15)"
 echo
 log "bench_encode"
 "$B/bench_encode" --dir "$WORK"

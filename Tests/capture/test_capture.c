@@ -298,6 +298,7 @@ static void test_overflow_main(void **state)
         /* Starts at the bottom of [stack]: sp went below it. */
         const Mayday__Mapping *m = mapping_of(x.r, t->stack->address);
         assert_non_null(m);
+        assert_non_null(m->path);
         assert_string_equal(m->path, "[stack]");
         assert_true(t->stack->address == m->start);
         assert_null(mapping_of(x.r, x.r->signal->address));
@@ -562,7 +563,9 @@ static void test_caps(void **state)
         }
         run_free(&x);
 
-        /* A small size cap: stacks shrink to fit, every thread stays. */
+        /* A small size cap: stacks shrink to fit and the report stays
+         * under it; every thread stays unless the memory map itself
+         * does not fit (sanitizer builds map much more). */
         char *small[] = {(char *)mode_env(rep), "CAP_MAX_BYTES=16384",
                          "CAP_CRASHED_STACK=65536", "CAP_STACK=65536", 0};
         run_child(&x, "threads", small, SIGSEGV);
@@ -571,8 +574,10 @@ static void test_caps(void **state)
         assert_true(sb.st_size <= 16384);
         assert_int_equal(crashed(x.r)->stack_limit,
                          MAYDAY__STACK_LIMIT__STACK_LIMIT_REPORT_SIZE);
-        assert_false(x.r->truncated);
-        assert_int_equal(x.r->n_threads, 7);
+        if (!x.r->truncated)
+            assert_int_equal(x.r->n_threads, 7);
+        else
+            assert_true(x.r->n_mappings > 100);
         run_free(&x);
     }
 }
@@ -725,8 +730,9 @@ static void test_live(void **state)
     const Mayday__Thread *t = x.r->threads[0];
     assert_int_equal(t->state, MAYDAY__THREAD_STATE__THREAD_STATE_CURRENT);
     assert_non_null(t->stack);
-    assert_non_null(t->fp);
-    assert_int_equal(t->fp->format, MAYDAY__FP_FORMAT__FP_FORMAT_FXSAVE);
+    /* The caller's FP registers inside a function call mean nothing (all
+     * of them are caller-saved): none. */
+    assert_null(t->fp);
     assert_true(x.r->n_mappings > 0);
     assert_int_equal(t->n_memory, 0); /* windows: crashes only */
     /* The exception thread is listed, as mayday's own, without stack. */

@@ -25,13 +25,7 @@ void mds_capture_begin(mds_capture *c, const mds_request *req)
     c->maps_capped = 0;
     if (!(mds_g.cfg.capture_flags & MAYDAY_CAPTURE_NO_MAPS))
         mds_maps_capture(c);
-    c->live_fp_len = 0;
-    if (req && req->live && c->live_fp &&
-        !(mds_g.cfg.capture_flags & MAYDAY_CAPTURE_NO_FP)) {
-        /* Runs on the caller of mayday_write_live_report(). */
-        c->live_fp_len = mds_fp_save_self(c->live_fp, 512);
-        c->live_tid = req->tid;
-    }
+    (void)req;
 }
 
 /* The fault address, for signals that have one. */
@@ -73,9 +67,6 @@ void mds_capture_put_thread(mds_pb *pb, mds_capture *c,
     if (!(flags & MAYDAY_CAPTURE_NO_FP)) {
         if (slot && slot->fp_len && slot->fp_len <= MDS_FP_MAX)
             mds_put_fp(pb, MDS_FP_FORMAT_FXSAVE, slot->fp, slot->fp_len,
-                       reserve);
-        else if (!slot && c && c->live_fp_len && c->live_tid == tid)
-            mds_put_fp(pb, MDS_FP_FORMAT_FXSAVE, c->live_fp, c->live_fp_len,
                        reserve);
         else if (!slot && crashed)
             mds_put_crashed_fp(pb, tid, reserve);

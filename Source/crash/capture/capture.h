@@ -62,10 +62,6 @@ typedef struct mds_capture {
     /* Memory windows of the crashed thread. */
     unsigned char *winbuf;
     uint32_t winbuf_cap;
-    /* The live report's own FP registers (fxsave at its start). */
-    unsigned char *live_fp;
-    uint32_t live_fp_len;
-    uint32_t live_tid;
 } mds_capture;
 
 #define MDS_MAPS_READBUF (16 * 1024)
@@ -124,7 +120,7 @@ extern mds_attachment mds_attachments[MDS_ATTACH_MAX];
 /* ------------------------------------------------------ report hooks */
 
 /* Start of a report, threads stopped: reads the memory map, resets the
- * stack budget, takes a live report's FP registers. c may be NULL. */
+ * stack budget. c may be NULL. */
 void mds_capture_begin(mds_capture *c, const struct mds_request *req);
 /* Inside a Thread message, after its frames: FP registers, system call,
  * /proc state, mayday's own, stack memory, and (crashed thread) memory
@@ -167,9 +163,6 @@ void mds_put_windows(mds_pb *pb, mds_capture *c, const mds_regs *regs,
 void mds_put_fp(mds_pb *pb, uint32_t format, const void *data, size_t len,
                 uint64_t reserve);
 void mds_put_crashed_fp(mds_pb *pb, uint32_t tid, uint64_t reserve);
-/* fxsave of the calling thread into out (512 bytes, 16-aligned not
- * needed); returns 512, or 0 where there is no such instruction. */
-uint32_t mds_fp_save_self(unsigned char *out, uint32_t cap);
 
 /* thstate.c: Thread.syscall, syscall_args, proc_state, mayday_thread. */
 void mds_put_thread_state(mds_pb *pb, uint32_t tid,

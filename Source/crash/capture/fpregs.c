@@ -87,21 +87,6 @@ void mds_slot_fill_from_ucontext(mds_slot *s, const void *ucv)
     mds_syscall_from_regs(&s->regs, &s->syscall_nr, s->syscall_args);
 }
 
-uint32_t mds_fp_save_self(unsigned char *out, uint32_t cap)
-{
-#if defined(__x86_64__)
-    if (cap < FXSAVE_LEN || ((uintptr_t)out & 15))
-        return 0;
-    __asm__ volatile("fxsave64 %0" : "=m"(*(unsigned char(*)[FXSAVE_LEN])out));
-    memset(out + SW_BYTES, 0, FXSAVE_LEN - SW_BYTES);
-    return FXSAVE_LEN;
-#else
-    (void)out;
-    (void)cap;
-    return 0;
-#endif
-}
-
 void mds_syscall_from_regs(const mds_regs *r, int64_t *nr, uint64_t a[6])
 {
     *nr = -2;

@@ -38,7 +38,7 @@ static int capture_map(mds_capture *c)
                          : cfg->crashed_stack_bytes;
     uint32_t win = (MDS_REG_PC + 2) * cfg->pointer_window_bytes;
     size_t total = nmaps * sizeof(mds_mapping) + PATH_POOL + MDS_MAPS_READBUF +
-                   stack + win + 512 + 8 * 64;
+                   stack + win + 8 * 64;
     if (mds_arena_map(&c->arena, total) < 0)
         return MAYDAY_ENOMEM;
     c->maps = mds_arena_alloc(&c->arena, nmaps * sizeof(mds_mapping), 64);
@@ -54,7 +54,6 @@ static int capture_map(mds_capture *c)
         c->winbuf = mds_arena_alloc(&c->arena, win, 64);
         c->winbuf_cap = win;
     }
-    c->live_fp = mds_arena_alloc(&c->arena, 512, 64);
     return 0;
 }
 
