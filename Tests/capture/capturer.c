@@ -8,6 +8,7 @@
  *
  * Environment: CAP_STACK, CAP_CRASHED_STACK, CAP_BUDGET, CAP_WINDOW,
  * CAP_FLAGS (capture_flags), CAP_MAX_BYTES, CAP_MODE (thread | signal),
+ * CAP_STOP (stop_method, a number),
  * CAP_ATTACH_CONFIG, CAP_ATTACH_API (paths).
  *
  * Context: a test program (normal code that crashes on purpose).
@@ -56,6 +57,7 @@ static void install(const char *dir)
     cfg.pointer_window_bytes = env_u32("CAP_WINDOW", cfg.pointer_window_bytes);
     cfg.capture_flags = env_u32("CAP_FLAGS", 0);
     cfg.max_report_bytes = env_u32("CAP_MAX_BYTES", cfg.max_report_bytes);
+    cfg.stop_method = env_u32("CAP_STOP", cfg.stop_method);
     const char *mode = getenv("CAP_MODE");
     if (mode && !strcmp(mode, "signal"))
         cfg.handler_mode = MAYDAY_HANDLER_SIGNAL;

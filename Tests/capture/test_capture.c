@@ -154,9 +154,19 @@ static int reg(const Mayday__Report *r, const Mayday__Thread *t,
     return -1;
 }
 
+/* Run `i` of a scenario: the report written by the exception thread or
+ * in the crashed thread's handler (odd runs), the other threads stopped
+ * with ptrace or with the signal (every other pair of runs). */
 static const char *mode_env(int i)
 {
     return i % 2 ? "CAP_MODE=signal" : "CAP_MODE=thread";
+}
+
+static int stop_signal(int i) { return (i / 2) % 2; }
+
+static const char *stop_env(int i)
+{
+    return stop_signal(i) ? "CAP_STOP=2" : "CAP_STOP=0";
 }
 
 /* ------------------------------------------------------------ stacks */
@@ -165,7 +175,7 @@ static void test_parked(void **state)
 {
     (void)state;
     for (int rep = 0; rep < mdt_repeat(5); rep++) {
-        char *env[] = {(char *)mode_env(rep), "CAP_STACK=65536", 0};
+        char *env[] = {(char *)mode_env(rep), (char *)stop_env(rep), "CAP_STACK=65536", 0};
         run x;
         run_child(&x, "parked", env, SIGSEGV);
         /* The pattern of a parked thread, byte for byte. */
@@ -196,12 +206,20 @@ static void test_parked(void **state)
         }
         assert_int_equal(d->stack_limit,
                          MAYDAY__STACK_LIMIT__STACK_LIMIT_NONE);
-        /* A thread that blocks the suspend signal: state from /proc. */
+        /* A thread that blocks every signal: stopped by ptrace (its
+         * system call from the stop); not by the signal, and then its
+         * state comes from /proc. */
         const Mayday__Thread *b = named(x.r, "blocker");
-        assert_int_equal(b->state,
-                         MAYDAY__THREAD_STATE__THREAD_STATE_NOT_SUSPENDED);
-        assert_non_null(b->proc_state);
-        assert_string_equal(b->proc_state, "S");
+        if (stop_signal(rep)) {
+            assert_int_equal(b->state,
+                             MAYDAY__THREAD_STATE__THREAD_STATE_NOT_SUSPENDED);
+            assert_non_null(b->proc_state);
+            assert_string_equal(b->proc_state, "S");
+        } else {
+            assert_int_equal(b->state,
+                             MAYDAY__THREAD_STATE__THREAD_STATE_SUSPENDED);
+            assert_null(b->proc_state);
+        }
         assert_true(b->has_syscall && b->syscall == SYS_read);
         assert_true(b->syscall_args[0] == fd);
         /* The reporter does not list itself: no mayday thread here. */
@@ -215,7 +233,7 @@ static void test_locals(void **state)
 {
     (void)state;
     for (int rep = 0; rep < mdt_repeat(5); rep++) {
-        char *env[] = {(char *)mode_env(rep), 0};
+        char *env[] = {(char *)mode_env(rep), (char *)stop_env(rep), 0};
         run x;
         run_child(&x, "locals", env, SIGSEGV);
         const Mayday__Thread *t = crashed(x.r);
@@ -252,7 +270,7 @@ static void test_overflow_thread(void **state)
 {
     (void)state;
     for (int rep = 0; rep < mdt_repeat(5); rep++) {
-        char *env[] = {(char *)mode_env(rep), 0};
+        char *env[] = {(char *)mode_env(rep), (char *)stop_env(rep), 0};
         run x;
         run_child(&x, "overflow-thread", env, SIGSEGV);
         uint64_t lo = out_val(&x, "stack", 0, 0);
@@ -288,8 +306,8 @@ static void test_overflow_thread(void **state)
 static void test_overflow_main(void **state)
 {
     (void)state;
-    for (int rep = 0; rep < mdt_repeat(3); rep++) {
-        char *env[] = {(char *)mode_env(rep), 0};
+    for (int rep = 0; rep < mdt_repeat(4); rep++) {
+        char *env[] = {(char *)mode_env(rep), (char *)stop_env(rep), 0};
         run x;
         run_child(&x, "overflow-main", env, SIGSEGV);
         const Mayday__Thread *t = crashed(x.r);
@@ -321,7 +339,7 @@ static void test_xmm(void **state)
 {
     (void)state;
     for (int rep = 0; rep < mdt_repeat(5); rep++) {
-        char *env[] = {(char *)mode_env(rep), 0};
+        char *env[] = {(char *)mode_env(rep), (char *)stop_env(rep), 0};
         run x;
         run_child(&x, "xmm", env, SIGSEGV);
         static uint8_t area[65536];
@@ -390,7 +408,7 @@ static void test_pointers(void **state)
 {
     (void)state;
     for (int rep = 0; rep < mdt_repeat(5); rep++) {
-        char *env[] = {(char *)mode_env(rep), 0};
+        char *env[] = {(char *)mode_env(rep), (char *)stop_env(rep), 0};
         run x;
         run_child(&x, "pointers", env, SIGSEGV);
         const Mayday__Thread *t = crashed(x.r);
@@ -419,8 +437,8 @@ static void test_pointers(void **state)
 static void test_readonly_fault(void **state)
 {
     (void)state;
-    for (int rep = 0; rep < mdt_repeat(3); rep++) {
-        char *env[] = {(char *)mode_env(rep), 0};
+    for (int rep = 0; rep < mdt_repeat(4); rep++) {
+        char *env[] = {(char *)mode_env(rep), (char *)stop_env(rep), 0};
         run x;
         run_child(&x, "readonly", env, SIGSEGV);
         const Mayday__Thread *t = crashed(x.r);
@@ -442,7 +460,7 @@ static void test_readonly_fault(void **state)
 static void test_maps(void **state)
 {
     (void)state;
-    for (int rep = 0; rep < mdt_repeat(3); rep++) {
+    for (int rep = 0; rep < mdt_repeat(4); rep++) {
         char *dir = mdt_mkdtemp("capmaps");
         char rdir[4200], out[4200];
         snprintf(rdir, sizeof rdir, "%s/reports", dir);
@@ -450,6 +468,7 @@ static void test_maps(void **state)
         pid_t pid = fork();
         if (pid == 0) {
             putenv((char *)mode_env(rep));
+            putenv((char *)stop_env(rep));
             execl(capturer, capturer, rdir, "maps", out, (char *)0);
             _exit(127);
         }
@@ -516,9 +535,9 @@ static uint64_t stack_total(const Mayday__Report *r, int *budget_limited)
 static void test_caps(void **state)
 {
     (void)state;
-    for (int rep = 0; rep < mdt_repeat(3); rep++) {
+    for (int rep = 0; rep < mdt_repeat(4); rep++) {
         /* Caps and a budget: crashed 3000 + 1000 + 1000, then none. */
-        char *env[] = {(char *)mode_env(rep), "CAP_STACK=1000",
+        char *env[] = {(char *)mode_env(rep), (char *)stop_env(rep), "CAP_STACK=1000",
                        "CAP_CRASHED_STACK=3000", "CAP_BUDGET=5000", 0};
         run x;
         run_child(&x, "threads", env, SIGSEGV);
@@ -538,7 +557,7 @@ static void test_caps(void **state)
         run_free(&x);
 
         /* Stack memory off: none, and no stack_limit either. */
-        char *off[] = {(char *)mode_env(rep), "CAP_STACK=0",
+        char *off[] = {(char *)mode_env(rep), (char *)stop_env(rep), "CAP_STACK=0",
                        "CAP_CRASHED_STACK=0", 0};
         run_child(&x, "threads", off, SIGSEGV);
         for (size_t i = 0; i < x.r->n_threads; i++) {
@@ -549,7 +568,7 @@ static void test_caps(void **state)
         run_free(&x);
 
         /* Everything off: the report of before issue 11. */
-        char *none[] = {(char *)mode_env(rep), "CAP_STACK=0",
+        char *none[] = {(char *)mode_env(rep), (char *)stop_env(rep), "CAP_STACK=0",
                         "CAP_CRASHED_STACK=0", "CAP_WINDOW=0", "CAP_FLAGS=7",
                         0};
         run_child(&x, "threads", none, SIGSEGV);
@@ -566,7 +585,7 @@ static void test_caps(void **state)
         /* A small size cap: stacks shrink to fit and the report stays
          * under it; every thread stays unless the memory map itself
          * does not fit (sanitizer builds map much more). */
-        char *small[] = {(char *)mode_env(rep), "CAP_MAX_BYTES=16384",
+        char *small[] = {(char *)mode_env(rep), (char *)stop_env(rep), "CAP_MAX_BYTES=16384",
                          "CAP_CRASHED_STACK=65536", "CAP_STACK=65536", 0};
         run_child(&x, "threads", small, SIGSEGV);
         struct stat sb;
@@ -612,7 +631,7 @@ static const Mayday__Attachment *att(const Mayday__Report *r,
 static void test_attach(void **state)
 {
     (void)state;
-    for (int rep = 0; rep < mdt_repeat(3); rep++) {
+    for (int rep = 0; rep < mdt_repeat(4); rep++) {
         char *tmp = mdt_mkdtemp("capattach");
         char big[4200], small[4200], e1[4300], e2[4300];
         snprintf(big, sizeof big, "%s/big.log", tmp);
@@ -621,7 +640,7 @@ static void test_attach(void **state)
         write_file(small, 300, 2);
         snprintf(e1, sizeof e1, "CAP_ATTACH_CONFIG=%s", big);
         snprintf(e2, sizeof e2, "CAP_ATTACH_API=%s", small);
-        char *env[] = {(char *)mode_env(rep), e1, e2, 0};
+        char *env[] = {(char *)mode_env(rep), (char *)stop_env(rep), e1, e2, 0};
         run x;
         run_child(&x, "attach", env, SIGSEGV);
         assert_true(out_val(&x, "attach_file", 0, 0) < 16);
@@ -725,7 +744,7 @@ static void test_live(void **state)
     (void)state;
     run x;
     char *env[] = {"CAP_MODE=thread", 0};
-    run_child(&x, "live", env, 0);
+    run_child(&x, "live", env, 0); /* ptrace (the signal is crash-only) */
     assert_int_equal(out_val(&x, "live", 0, 0), 0);
     const Mayday__Thread *t = x.r->threads[0];
     assert_int_equal(t->state, MAYDAY__THREAD_STATE__THREAD_STATE_CURRENT);

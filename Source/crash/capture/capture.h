@@ -90,9 +90,6 @@ extern mds_crash_fp mds_crash_fp_g;
  * FP/SIMD state of the signal frame (XSAVE area if the kernel wrote one,
  * else FXSAVE) into mds_crash_fp_g. */
 void mds_fp_save_crashed(const void *ucontext, uint32_t tid);
-/* In a parked thread's handler (signal stopping): FP registers (FXSAVE)
- * and the system call it was interrupted in, into its slot. */
-void mds_slot_fill_from_ucontext(struct mds_slot *s, const void *ucontext);
 
 /* --------------------------------------------------------- attachments */
 

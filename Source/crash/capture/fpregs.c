@@ -3,10 +3,12 @@
  * call a stopped thread was in, from a signal frame.
  *
  * Context: async-signal-safe. No malloc, stdio, locks or dynamic linker.
- * mds_fp_save_crashed runs in the crashed thread's handler and
- * mds_slot_fill_from_ucontext in a parked thread's: both copy from the
- * ucontext the kernel just wrote (so plain memcpy), into memory mapped at
- * install (mds_crash_fp_g.buf) or the thread's slot.
+ * mds_fp_save_crashed runs in the crashed thread's handler and copies
+ * from the ucontext the kernel just wrote (so plain memcpy) into memory
+ * mapped at install (mds_crash_fp_g.buf); mds_syscall_from_regs runs in a
+ * thread parked by the signal stopper (crash/stop/stop_signal.c), whose
+ * slot the stopper fills with FXSAVE itself; the ptrace stopper fills
+ * both from the stop.
  *
  * x86_64 signal frames: uc_mcontext.fpregs points to the FXSAVE area
  * (512 bytes). If the kernel saved an XSAVE area, bytes 464..511 of it
@@ -74,19 +76,6 @@ void mds_fp_save_crashed(const void *ucv, uint32_t tid)
     __atomic_store_n(&f->len, len, __ATOMIC_RELEASE);
 }
 
-void mds_slot_fill_from_ucontext(mds_slot *s, const void *ucv)
-{
-    const unsigned char *fp = frame_fp(ucv);
-    s->fp_len = 0;
-    if (fp && MDS_FP_MAX >= FXSAVE_LEN) {
-        memcpy(s->fp, fp, FXSAVE_LEN);
-        /* The kernel's software bytes are no register state. */
-        memset(s->fp + SW_BYTES, 0, FXSAVE_LEN - SW_BYTES);
-        s->fp_len = FXSAVE_LEN;
-    }
-    mds_syscall_from_regs(&s->regs, &s->syscall_nr, s->syscall_args);
-}
-
 void mds_syscall_from_regs(const mds_regs *r, int64_t *nr, uint64_t a[6])
 {
     *nr = -2;
@@ -138,6 +127,14 @@ void mds_put_fp(mds_pb *pb, uint32_t format, const void *data, size_t len,
                 uint64_t reserve)
 {
     const unsigned char *p = data;
+    unsigned char fx[FXSAVE_LEN];
+    if (format == MDS_FP_FORMAT_FXSAVE && len == FXSAVE_LEN) {
+        /* The kernel's software bytes (signal frames and ptrace both put
+         * its XSAVE magic there) are no register state. */
+        memcpy(fx, data, SW_BYTES);
+        memset(fx + SW_BYTES, 0, FXSAVE_LEN - SW_BYTES);
+        p = fx;
+    }
     while (len > 0 && p[len - 1] == 0)
         len--;
     if (len + 128 > mds_capture_fit(pb, reserve))

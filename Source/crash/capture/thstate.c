@@ -4,10 +4,10 @@
  *
  * The system call comes from the thread-stopping mechanism (the slot's
  * syscall_nr/args: the ptrace stopper, or the thread's own interrupted
- * context on the signal path). Only when that says nothing (-2) and the
- * thread was not parked by mayday (it did not answer, crashed too), the
- * thread's /proc/self/task/TID/syscall and stat are read: two small /proc
- * reads (~10 us each) that the common case does not pay.
+ * context on the signal path). For threads that were not stopped (they
+ * did not answer, a debugger traces them), the state letter of
+ * /proc/PID/task/TID/stat and syscall are read: small /proc reads (~10 us
+ * each) that stopped threads, the common case, do not pay.
  *
  * Context: async-signal-safe. No malloc, stdio, locks or dynamic linker;
  * small stack buffers.
@@ -78,22 +78,28 @@ void mds_put_thread_state(mds_pb *pb, uint32_t tid, const mds_slot *slot)
     }
     if (!slot)
         return;
+    int stopped = slot->state == MDS_SLOT_PARKED;
     int64_t nr = slot->syscall_nr;
     uint64_t args[6];
+    int have_args = stopped; /* the stopper read them with the number */
     memcpy(args, slot->syscall_args, sizeof args);
-    /* A thread parked in mayday's handler would show mayday's own futex
-     * wait there: /proc only speaks for threads that were not parked. */
-    if (nr < -1 && slot->state != MDS_SLOT_PARKED &&
-        !(mds_g.cfg.capture_flags & MAYDAY_CAPTURE_NO_PROC_STATE)) {
+    /* /proc only speaks for threads that were not stopped: a stopped one
+     * shows the stop there (ptrace's "t", or mayday's own futex wait in
+     * its signal handler). The stopper's own /proc read of such a thread
+     * kept the number, not the arguments. */
+    if (!stopped && !(mds_g.cfg.capture_flags & MAYDAY_CAPTURE_NO_PROC_STATE)) {
         char st[2];
         if (proc_state(tid, st) == 0)
             mds_pb_string(pb, F_THREAD_PROC_STATE, st);
-        if (proc_syscall(tid, &nr, args) < 0)
-            nr = -2;
+        int64_t pnr;
+        if (proc_syscall(tid, &pnr, args) == 0) {
+            nr = pnr;
+            have_args = 1;
+        }
     }
     if (nr < -1)
         return;
     mds_pb_int64(pb, F_THREAD_SYSCALL, nr);
-    if (nr >= 0)
+    if (nr >= 0 && have_args)
         mds_pb_packed_uint64(pb, F_THREAD_SYSCALL_ARGS, args, 6);
 }
