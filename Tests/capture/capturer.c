@@ -172,6 +172,7 @@ static const uint8_t pat_b[16] = {0x80, 0x81, 0x82, 0x83, 0x84, 0x85,
                                   0x8c, 0x8d, 0x8e, 0x8f};
 static uint8_t pat_y[32];
 
+#if defined(__x86_64__)
 static void *xmm_parker(void *arg)
 {
     (void)arg;
@@ -232,6 +233,13 @@ __attribute__((noinline)) static void crash_with_pointers(void)
                      : "r"(heap + 512), "r"(static_buf + 256), "r"(p)
                      : "rbx", "r12", "memory");
 }
+
+#else
+/* The register scenarios load registers with x86_64 instructions. */
+static void *xmm_parker(void *arg) { return arg; }
+static void crash_with_xmm(int avx) { (void)avx; _exit(77); }
+static void crash_with_pointers(void) { _exit(77); }
+#endif
 
 static void crash_on_readonly(void)
 {
@@ -337,7 +345,11 @@ int main(int argc, char **argv)
     if (!strcmp(s, "locals"))
         crash_with_locals();
     if (!strcmp(s, "xmm")) {
+#if defined(__x86_64__)
         int avx = __builtin_cpu_supports("avx");
+#else
+        int avx = 0;
+#endif
         fprintf(out, "avx %d\n", avx);
         pthread_barrier_init(&barrier, 0, 2);
         start(1, xmm_parker);
