@@ -35,6 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "crash/capture/capture.h"
 #include "crash/core/regs.h"
 #include "mayday/mayday.h"
 #include "mdt.h"
@@ -528,6 +529,49 @@ static void test_maps(void **state)
     }
 }
 
+/* The crash path's parser of one maps line, on lines made here. */
+static void test_parse_line(void **state)
+{
+    (void)state;
+    mds_mapping m;
+    const char *path;
+    size_t plen;
+    const char *l1 = "7f2d94f64000-7f2d94f67000 r-xs 0001a000 fe:01 333498  "
+                     "  /usr/lib/with space/lib x.so (deleted)";
+    assert_int_equal(mds_maps_parse_line(l1, strlen(l1), &m, &path, &plen), 0);
+    assert_true(m.start == 0x7f2d94f64000ull && m.end == 0x7f2d94f67000ull);
+    assert_int_equal(m.flags, MDS_MAP_R | MDS_MAP_X | MDS_MAP_SHARED);
+    assert_true(m.offset == 0x1a000 && m.inode == 333498);
+    assert_true(m.dev_major == 0xfe && m.dev_minor == 1);
+    assert_int_equal(plen, strlen("/usr/lib/with space/lib x.so (deleted)"));
+    assert_memory_equal(path, "/usr/lib/with space/lib x.so (deleted)", plen);
+    const char *l2 = "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0";
+    assert_int_equal(mds_maps_parse_line(l2, strlen(l2), &m, &path, &plen), 0);
+    assert_int_equal(plen, 0);
+    assert_int_equal(m.flags, MDS_MAP_X);
+    /* Broken lines are refused, never read past their length. */
+    const char *bad[] = {
+        "",
+        "7f2d94f64000",
+        "7f2d94f64000-",
+        "7f2d94f67000-7f2d94f64000 r-xp 00000000 00:00 0", /* end < start */
+        "7f2d94f64000-7f2d94f67000 r-",
+        "7f2d94f64000-7f2d94f67000 r-xp zz 00:00 0",
+        "7f2d94f64000-7f2d94f67000 r-xp 0 fe01 0",
+        "17f2d94f64000000000-27f2d94f67000 r-xp 0 00:00 0", /* 19 digits */
+        "1-2 r-xp 0 00:00 123456789012345678901",          /* 21 digits */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (mds_maps_parse_line(bad[i], strlen(bad[i]), &m, &path, &plen) == 0)
+            fail_msg("accepted \"%s\"", bad[i]);
+    /* A line cut at every length parses only when the fixed part is
+     * whole (the path may be cut). */
+    for (size_t n = 0; n < strlen(l1); n++) {
+        int r = mds_maps_parse_line(l1, n, &m, &path, &plen);
+        assert_true(r == -1 || (n >= 47 && path + plen == l1 + n));
+    }
+}
+
 /* ------------------------------------------------------------ caps */
 
 static uint64_t stack_total(const Mayday__Report *r, int *budget_limited)
@@ -791,6 +835,7 @@ int main(void)
         cmocka_unit_test(test_pointers),
         cmocka_unit_test(test_readonly_fault),
         cmocka_unit_test(test_maps),
+        cmocka_unit_test(test_parse_line),
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_attach),
         cmocka_unit_test(test_attach_errors),

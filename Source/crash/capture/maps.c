@@ -20,15 +20,17 @@
 #include "crash/handler/procfs.h"
 #include "crash/core/poison.h"
 
-static int hexval(char ch)
+/* Digit values: 0-15 for hex digits, 16 for anything else. */
+static const unsigned char digit[256] = {
+    ['0'] = 0,  ['1'] = 1,  ['2'] = 2,  ['3'] = 3,  ['4'] = 4,  ['5'] = 5,
+    ['6'] = 6,  ['7'] = 7,  ['8'] = 8,  ['9'] = 9,  ['a'] = 10, ['b'] = 11,
+    ['c'] = 12, ['d'] = 13, ['e'] = 14, ['f'] = 15, ['A'] = 10, ['B'] = 11,
+    ['C'] = 12, ['D'] = 13, ['E'] = 14, ['F'] = 15};
+
+static int is_digit(unsigned char ch, int base)
 {
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
+    return (ch >= '0' && ch <= '9') ||
+           (base == 16 && ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f'));
 }
 
 /* Parses a number in `base` (10 or 16) at *p (< end); advances *p. */
@@ -39,15 +41,10 @@ static int num(const char **p, const char *end, int base, uint64_t *out)
     while (s < end && *s == ' ')
         s++;
     const char *start = s;
-    for (; s < end; s++) {
-        int d = hexval(*s);
-        if (d < 0 || d >= base)
-            break;
-        if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
-            return -1;
-        v = v * (uint64_t)base + (uint64_t)d;
-    }
-    if (s == start)
+    for (; s < end && is_digit((unsigned char)*s, base); s++)
+        v = v * (uint64_t)base + digit[(unsigned char)*s];
+    /* No overflow: at most 16 hex or 19 decimal digits. */
+    if (s == start || s - start > (base == 16 ? 16 : 19))
         return -1;
     *out = v;
     *p = s;
