@@ -330,8 +330,8 @@ static void inspect(cell *c, int round, const char *path)
     mayday_report_free(rep);
 }
 
-static void run_one(int mode, int ni, int round, const char *tmp,
-                    bu_page *page, int pagefd)
+static void run_one(int mode, int ni, int round, const char *tmp, bu_page *page,
+                    int pagefd)
 {
     cell *c = &cells[mode][ni];
     char a_m[8], a_n[16], a_fd[16];
@@ -447,8 +447,8 @@ int main(int argc, char **argv)
     if (runs < 0 || runs > MAXRUNS || live_runs < 0 || live_runs > MAXLIVE)
         usage();
     char sib[PATH_MAX];
-    if (bu_self_and_sibling(self, sizeof self, "bench_plain", sib,
-                            sizeof sib) < 0)
+    if (bu_self_and_sibling(self, sizeof self, "bench_plain", sib, sizeof sib) <
+        0)
         return 1;
     char *tmp = bu_mkdtemp(tmpbase, "capture");
     int pagefd;

@@ -222,8 +222,7 @@ __attribute__((noinline)) static void crash_with_pointers(void)
         heap[i] = (uint8_t)(i ^ 0x5a);
     for (int i = 0; i < 512; i++)
         static_buf[i] = (uint8_t)(i * 3);
-    fprintf(out, "rbx %p 1024\nr12 %p 512\n", (void *)heap,
-            (void *)static_buf);
+    fprintf(out, "rbx %p 1024\nr12 %p 512\n", (void *)heap, (void *)static_buf);
     fflush(out);
     volatile int *p = g_null;
     __asm__ volatile("mov %0, %%rbx\n\t"
@@ -237,7 +236,11 @@ __attribute__((noinline)) static void crash_with_pointers(void)
 #else
 /* The register scenarios load registers with x86_64 instructions. */
 static void *xmm_parker(void *arg) { return arg; }
-static void crash_with_xmm(int avx) { (void)avx; _exit(77); }
+static void crash_with_xmm(int avx)
+{
+    (void)avx;
+    _exit(77);
+}
 static void crash_with_pointers(void) { _exit(77); }
 #endif
 

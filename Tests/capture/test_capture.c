@@ -7,13 +7,14 @@
  * fault (xmm0, ymm1; a parked thread's xmm0), windows near pointers hold
  * the pointed-to bytes (and the faulting instruction's, checked against
  * the ELF file), the memory map equals /proc/PID/maps read by this test
- * while the child was stopped just before its crash, attachments hold the
- * file's tail, thread states name the blocking system call, and caps and
- * budgets are honoured and flagged. Each run also checks how the child
- * died. Reports are decoded here with protobuf-c (mdt.c), independently of
- * the library's reader.
+ * while the child was stopped just before its crash, thread states name
+ * the blocking system call, and caps and budgets are honoured and flagged
+ * (attachments and the maps parser: test_capture_files.c). Each run also checks
+ * how the child died. Reports are decoded here with protobuf-c (mdt.c),
+ * independently of the library's reader.
  *
- * Each scenario runs $MAYDAY_REPEAT times (default 5).
+ * Each scenario runs $MAYDAY_REPEAT times (default 3 to 5), alternating
+ * the handler mode and the stop method (capture_util.c).
  *
  * Context: test program (normal context); children crash on purpose.
  */
@@ -38,138 +39,7 @@
 #include "crash/capture/capture.h"
 #include "crash/core/regs.h"
 #include "mayday/mayday.h"
-#include "mdt.h"
-
-#define TIMEOUT_MS 15000
-
-static char *capturer;
-
-typedef struct run {
-    char *dir;
-    char out[4200];
-    char path[4200];
-    Mayday__Report *r;
-    int status;
-} run;
-
-/* The value after `key` in the child's output (the nth such line). */
-static int out_get(const run *x, const char *key, int nth, uint64_t v[3])
-{
-    FILE *f = fopen(x->out, "r");
-    if (!f)
-        return -1;
-    char line[512];
-    int found = -1;
-    while (fgets(line, sizeof line, f)) {
-        char k[64];
-        unsigned long long a = 0, b = 0, c = 0;
-        int n = sscanf(line, "%63s %lli %lli %lli", k, &a, &b, &c);
-        if (n >= 2 && !strcmp(k, key) && nth-- == 0) {
-            v[0] = a, v[1] = b, v[2] = c;
-            found = 0;
-            break;
-        }
-    }
-    fclose(f);
-    return found;
-}
-
-static uint64_t out_val(const run *x, const char *key, int nth, int i)
-{
-    uint64_t v[3];
-    if (out_get(x, key, nth, v) < 0)
-        fail_msg("the child did not write \"%s\" (see %s)", key, x->out);
-    return v[i];
-}
-
-/* Runs `capturer DIR scenario OUT` with env; expects death by sig and one
- * report (decoded into x->r). */
-static void run_child(run *x, const char *scenario, char *const env[],
-                      int sig)
-{
-    memset(x, 0, sizeof *x);
-    x->dir = mdt_mkdtemp("capture");
-    assert_non_null(x->dir);
-    char rdir[4200];
-    snprintf(rdir, sizeof rdir, "%s/reports", x->dir);
-    snprintf(x->out, sizeof x->out, "%s/out.txt", x->dir);
-    char log[4300];
-    snprintf(log, sizeof log, "%s/log.txt", x->dir);
-    char *argv[] = {capturer, rdir, (char *)scenario, x->out, 0};
-    int hung;
-    x->status = mdt_run(argv, env, TIMEOUT_MS, &hung, log);
-    if (hung)
-        fail_msg("%s: hung", scenario);
-    if (sig && !(WIFSIGNALED(x->status) && WTERMSIG(x->status) == sig))
-        fail_msg("%s: status 0x%x, want signal %d (see %s)", scenario,
-                 x->status, sig, log);
-    if (!sig && !(WIFEXITED(x->status) && WEXITSTATUS(x->status) == 0))
-        fail_msg("%s: status 0x%x, want exit 0 (see %s)", scenario,
-                 x->status, log);
-    int n = mdt_count_reports(rdir, x->path, sizeof x->path);
-    if (n != 1)
-        fail_msg("%s: %d reports", scenario, n);
-    x->r = mdt_load_report(x->path);
-    assert_non_null(x->r);
-}
-
-static void run_free(run *x)
-{
-    if (x->r)
-        mayday__report__free_unpacked(x->r, 0);
-    mdt_rmtree(x->dir);
-    free(x->dir);
-}
-
-static const Mayday__Thread *named(const Mayday__Report *r, const char *name)
-{
-    for (size_t i = 0; i < r->n_threads; i++)
-        if (r->threads[i]->name && !strcmp(r->threads[i]->name, name))
-            return r->threads[i];
-    fail_msg("no thread named %s", name);
-    return 0;
-}
-
-static const Mayday__Thread *crashed(const Mayday__Report *r)
-{
-    assert_true(r->has_crashed_thread && r->crashed_thread < r->n_threads);
-    return r->threads[r->crashed_thread];
-}
-
-/* The recorded byte at addr of the memory region m, or -1. */
-static int byte_at(const Mayday__Memory *m, uint64_t addr)
-{
-    if (!m || !m->has_data || addr < m->address ||
-        addr - m->address >= m->data.len)
-        return -1;
-    return m->data.data[addr - m->address];
-}
-
-static int reg(const Mayday__Report *r, const Mayday__Thread *t,
-               const char *name, uint64_t *v)
-{
-    for (size_t i = 0; i < r->n_register_names && i < t->n_registers; i++)
-        if (!strcmp(r->register_names[i], name)) {
-            *v = t->registers[i];
-            return 0;
-        }
-    return -1;
-}
-
-/* Run `i` of a scenario: the report written by the exception thread or
- * in the crashed thread's handler (odd runs), the other threads stopped
- * with ptrace or with the signal (every other pair of runs). */
-static const char *mode_env(int i)
-{
-    return i % 2 ? "CAP_MODE=signal" : "CAP_MODE=thread";
-}
-
-static int stop_signal(int i) { return (i / 2) % 2; }
-
-static const char *stop_env(int i)
-{
-    return stop_signal(i) ? "CAP_STOP=2" : "CAP_STOP=0";
-}
+#include "capture_util.h"
 
 /* ------------------------------------------------------------ stacks */
 
@@ -177,7 +47,8 @@ static void test_parked(void **state)
 {
     (void)state;
     for (int rep = 0; rep < mdt_repeat(5); rep++) {
-        char *env[] = {(char *)mode_env(rep), (char *)stop_env(rep), "CAP_STACK=65536", 0};
+        char *env[] = {(char *)mode_env(rep), (char *)stop_env(rep),
+                       "CAP_STACK=65536", 0};
         run x;
         run_child(&x, "parked", env, SIGSEGV);
         /* The pattern of a parked thread, byte for byte. */
@@ -187,8 +58,7 @@ static void test_parked(void **state)
         assert_non_null(t->stack);
         for (uint64_t i = 0; i < len; i++)
             if (byte_at(t->stack, at + i) != (uint8_t)(i * 13 + 7))
-                fail_msg("patterned: byte %" PRIu64 " at 0x%" PRIx64
-                         " is %d",
+                fail_msg("patterned: byte %" PRIu64 " at 0x%" PRIx64 " is %d",
                          i, at + i, byte_at(t->stack, at + i));
         /* ... blocked in read(pipe, buf, 1) */
         uint64_t fd = out_val(&x, "pipe", 0, 0);
@@ -205,11 +75,10 @@ static void test_parked(void **state)
             uint64_t pad = out_val(&x, "deep", k, 1);
             for (int i = 0; i < 64; i++)
                 if (byte_at(d->stack, pad + (uint64_t)i) != (int)depth)
-                    fail_msg("deep: depth %" PRIu64 " pad byte %d is %d",
-                             depth, i, byte_at(d->stack, pad + (uint64_t)i));
+                    fail_msg("deep: depth %" PRIu64 " pad byte %d is %d", depth,
+                             i, byte_at(d->stack, pad + (uint64_t)i));
         }
-        assert_int_equal(d->stack_limit,
-                         MAYDAY__STACK_LIMIT__STACK_LIMIT_NONE);
+        assert_int_equal(d->stack_limit, MAYDAY__STACK_LIMIT__STACK_LIMIT_NONE);
         /* A thread that blocks every signal: stopped by ptrace (its
          * system call from the stop); not by the signal, and then its
          * state comes from /proc. */
@@ -261,17 +130,6 @@ static void test_locals(void **state)
 }
 
 /* The mapping of the report that holds addr, or NULL. */
-static const Mayday__Mapping *mapping_of(const Mayday__Report *r,
-                                         uint64_t addr)
-{
-    for (size_t i = 0; i < r->n_mappings; i++) {
-        const Mayday__Mapping *m = r->mappings[i];
-        if (addr >= m->start && addr - m->start < m->size)
-            return m;
-    }
-    return 0;
-}
-
 static void test_overflow_thread(void **state)
 {
     (void)state;
@@ -291,8 +149,7 @@ static void test_overflow_thread(void **state)
         assert_non_null(t->stack);
         assert_true(t->stack->address >= lo);
         assert_true(t->stack->address + t->stack->data.len <= lo + size);
-        assert_true(t->stack->data.len ==
-                    MAYDAY_DEFAULT_CRASHED_STACK_BYTES);
+        assert_true(t->stack->data.len == MAYDAY_DEFAULT_CRASHED_STACK_BYTES);
         assert_int_equal(t->stack_limit,
                          MAYDAY__STACK_LIMIT__STACK_LIMIT_THREAD_CAP);
         const Mayday__Mapping *g = mapping_of(x.r, x.r->signal->address);
@@ -332,8 +189,7 @@ static void test_overflow_main(void **state)
 
 /* ------------------------------------------------------------ FP */
 
-static const uint8_t *fx_area(const Mayday__FpState *f, uint8_t *pad,
-                              size_t n)
+static const uint8_t *fx_area(const Mayday__FpState *f, uint8_t *pad, size_t n)
 {
     /* Trailing zeros are left out: pad back. */
     memset(pad, 0, n);
@@ -358,8 +214,7 @@ static void test_xmm(void **state)
         for (int i = 0; i < 16; i++)
             assert_int_equal(a[160 + i], 0x10 + i); /* xmm0 */
         if (out_val(&x, "avx", 0, 0)) {
-            assert_int_equal(t->fp->format,
-                             MAYDAY__FP_FORMAT__FP_FORMAT_XSAVE);
+            assert_int_equal(t->fp->format, MAYDAY__FP_FORMAT__FP_FORMAT_XSAVE);
             assert_true(t->fp->n_xsave_offsets > 2);
             uint64_t bv;
             memcpy(&bv, a + 512, 8);
@@ -519,8 +374,8 @@ static void test_maps(void **state)
                             0};
             if (m->start != s || m->start + m->size != e ||
                 strcmp(want, perms) || m->offset != off ||
-                m->dev_major != maj || m->dev_minor != min ||
-                m->inode != ino || strcmp(m->path ? m->path : "", p))
+                m->dev_major != maj || m->dev_minor != min || m->inode != ino ||
+                strcmp(m->path ? m->path : "", p))
                 fail_msg("mapping %d differs: /proc: %s", i, lines[i]);
         }
         mayday__report__free_unpacked(r, 0);
@@ -530,48 +385,6 @@ static void test_maps(void **state)
 }
 
 /* The crash path's parser of one maps line, on lines made here. */
-static void test_parse_line(void **state)
-{
-    (void)state;
-    mds_mapping m;
-    const char *path;
-    size_t plen;
-    const char *l1 = "7f2d94f64000-7f2d94f67000 r-xs 0001a000 fe:01 333498  "
-                     "  /usr/lib/with space/lib x.so (deleted)";
-    assert_int_equal(mds_maps_parse_line(l1, strlen(l1), &m, &path, &plen), 0);
-    assert_true(m.start == 0x7f2d94f64000ull && m.end == 0x7f2d94f67000ull);
-    assert_int_equal(m.flags, MDS_MAP_R | MDS_MAP_X | MDS_MAP_SHARED);
-    assert_true(m.offset == 0x1a000 && m.inode == 333498);
-    assert_true(m.dev_major == 0xfe && m.dev_minor == 1);
-    assert_int_equal(plen, strlen("/usr/lib/with space/lib x.so (deleted)"));
-    assert_memory_equal(path, "/usr/lib/with space/lib x.so (deleted)", plen);
-    const char *l2 = "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0";
-    assert_int_equal(mds_maps_parse_line(l2, strlen(l2), &m, &path, &plen), 0);
-    assert_int_equal(plen, 0);
-    assert_int_equal(m.flags, MDS_MAP_X);
-    /* Broken lines are refused, never read past their length. */
-    const char *bad[] = {
-        "",
-        "7f2d94f64000",
-        "7f2d94f64000-",
-        "7f2d94f67000-7f2d94f64000 r-xp 00000000 00:00 0", /* end < start */
-        "7f2d94f64000-7f2d94f67000 r-",
-        "7f2d94f64000-7f2d94f67000 r-xp zz 00:00 0",
-        "7f2d94f64000-7f2d94f67000 r-xp 0 fe01 0",
-        "17f2d94f64000000000-27f2d94f67000 r-xp 0 00:00 0", /* 19 digits */
-        "1-2 r-xp 0 00:00 123456789012345678901",          /* 21 digits */
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        if (mds_maps_parse_line(bad[i], strlen(bad[i]), &m, &path, &plen) == 0)
-            fail_msg("accepted \"%s\"", bad[i]);
-    /* A line cut at every length parses only when the fixed part is
-     * whole (the path may be cut). */
-    for (size_t n = 0; n < strlen(l1); n++) {
-        int r = mds_maps_parse_line(l1, n, &m, &path, &plen);
-        assert_true(r == -1 || (n >= 47 && path + plen == l1 + n));
-    }
-}
-
 /* ------------------------------------------------------------ caps */
 
 static uint64_t stack_total(const Mayday__Report *r, int *budget_limited)
@@ -592,8 +405,9 @@ static void test_caps(void **state)
     (void)state;
     for (int rep = 0; rep < mdt_repeat(4); rep++) {
         /* Caps and a budget: crashed 3000 + 1000 + 1000, then none. */
-        char *env[] = {(char *)mode_env(rep), (char *)stop_env(rep), "CAP_STACK=1000",
-                       "CAP_CRASHED_STACK=3000", "CAP_BUDGET=5000", 0};
+        char *env[] = {(char *)mode_env(rep), (char *)stop_env(rep),
+                       "CAP_STACK=1000",      "CAP_CRASHED_STACK=3000",
+                       "CAP_BUDGET=5000",     0};
         run x;
         run_child(&x, "threads", env, SIGSEGV);
         int by_budget;
@@ -612,8 +426,8 @@ static void test_caps(void **state)
         run_free(&x);
 
         /* Stack memory off: none, and no stack_limit either. */
-        char *off[] = {(char *)mode_env(rep), (char *)stop_env(rep), "CAP_STACK=0",
-                       "CAP_CRASHED_STACK=0", 0};
+        char *off[] = {(char *)mode_env(rep), (char *)stop_env(rep),
+                       "CAP_STACK=0", "CAP_CRASHED_STACK=0", 0};
         run_child(&x, "threads", off, SIGSEGV);
         for (size_t i = 0; i < x.r->n_threads; i++) {
             assert_null(x.r->threads[i]->stack);
@@ -623,8 +437,12 @@ static void test_caps(void **state)
         run_free(&x);
 
         /* Everything off: the report of before issue 11. */
-        char *none[] = {(char *)mode_env(rep), (char *)stop_env(rep), "CAP_STACK=0",
-                        "CAP_CRASHED_STACK=0", "CAP_WINDOW=0", "CAP_FLAGS=7",
+        char *none[] = {(char *)mode_env(rep),
+                        (char *)stop_env(rep),
+                        "CAP_STACK=0",
+                        "CAP_CRASHED_STACK=0",
+                        "CAP_WINDOW=0",
+                        "CAP_FLAGS=7",
                         0};
         run_child(&x, "threads", none, SIGSEGV);
         assert_int_equal(x.r->n_mappings, 0);
@@ -640,8 +458,9 @@ static void test_caps(void **state)
         /* A small size cap: stacks shrink to fit and the report stays
          * under it; every thread stays unless the memory map itself
          * does not fit (sanitizer builds map much more). */
-        char *small[] = {(char *)mode_env(rep), (char *)stop_env(rep), "CAP_MAX_BYTES=16384",
-                         "CAP_CRASHED_STACK=65536", "CAP_STACK=65536", 0};
+        char *small[] = {(char *)mode_env(rep), (char *)stop_env(rep),
+                         "CAP_MAX_BYTES=16384", "CAP_CRASHED_STACK=65536",
+                         "CAP_STACK=65536",     0};
         run_child(&x, "threads", small, SIGSEGV);
         struct stat sb;
         assert_int_equal(stat(x.path, &sb), 0);
@@ -654,142 +473,6 @@ static void test_caps(void **state)
             assert_true(x.r->n_mappings > 100);
         run_free(&x);
     }
-}
-
-/* ------------------------------------------------------------ attach */
-
-static void write_file(const char *path, size_t n, unsigned seed)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    size_t done = 0;
-    for (unsigned i = 0; done < n; i++) {
-        char line[64];
-        int k = snprintf(line, sizeof line, "line %u %08x\n", i,
-                         i * 2654435761u + seed);
-        size_t w = done + (size_t)k > n ? n - done : (size_t)k;
-        fwrite(line, 1, w, f);
-        done += w;
-    }
-    fclose(f);
-}
-
-static const Mayday__Attachment *att(const Mayday__Report *r,
-                                     const char *name)
-{
-    for (size_t i = 0; i < r->n_attachments; i++)
-        if (!strcmp(r->attachments[i]->name, name))
-            return r->attachments[i];
-    return 0;
-}
-
-static void test_attach(void **state)
-{
-    (void)state;
-    for (int rep = 0; rep < mdt_repeat(4); rep++) {
-        char *tmp = mdt_mkdtemp("capattach");
-        char big[4200], small[4200], e1[4300], e2[4300];
-        snprintf(big, sizeof big, "%s/big.log", tmp);
-        snprintf(small, sizeof small, "%s/small.txt", tmp);
-        write_file(big, 100000, 1);
-        write_file(small, 300, 2);
-        snprintf(e1, sizeof e1, "CAP_ATTACH_CONFIG=%s", big);
-        snprintf(e2, sizeof e2, "CAP_ATTACH_API=%s", small);
-        char *env[] = {(char *)mode_env(rep), (char *)stop_env(rep), e1, e2, 0};
-        run x;
-        run_child(&x, "attach", env, SIGSEGV);
-        assert_true(out_val(&x, "attach_file", 0, 0) < 16);
-        assert_true(out_val(&x, "attach_memory", 0, 0) < 16);
-        assert_int_equal(out_val(&x, "detach", 0, 0), 0);
-        /* The big file's last 4096 bytes as it is now (it grew after
-         * install), read here. */
-        struct stat sb;
-        assert_int_equal(stat(big, &sb), 0);
-        assert_int_equal(sb.st_size, 100000 + 23);
-        uint8_t tail[4096];
-        int fd = open(big, O_RDONLY);
-        assert_int_equal(pread(fd, tail, 4096, sb.st_size - 4096), 4096);
-        close(fd);
-        const Mayday__Attachment *a = att(x.r, "big.log");
-        assert_non_null(a);
-        assert_int_equal(a->kind,
-                         MAYDAY__ATTACHMENT_KIND__ATTACHMENT_KIND_FILE);
-        assert_string_equal(a->path, big);
-        assert_true(a->size == (uint64_t)sb.st_size);
-        assert_true(a->offset == (uint64_t)sb.st_size - 4096);
-        assert_int_equal(a->data.len, 4096);
-        assert_memory_equal(a->data.data, tail, 4096);
-        assert_null(a->error);
-        a = att(x.r, "small.txt");
-        assert_non_null(a);
-        assert_int_equal(a->offset, 0);
-        assert_int_equal(a->data.len, 300);
-        a = att(x.r, "appstate");
-        assert_non_null(a);
-        assert_int_equal(a->data.len, 512);
-        for (int i = 0; i < 512; i++)
-            assert_int_equal(a->data.data[i], (uint8_t)(255 - i));
-        assert_null(att(x.r, "gone"));
-        assert_int_equal(x.r->n_attachments, 3);
-        run_free(&x);
-        mdt_rmtree(tmp);
-        free(tmp);
-    }
-}
-
-/* The API's errors, in this process. */
-static void test_attach_errors(void **state)
-{
-    (void)state;
-    char *tmp = mdt_mkdtemp("capapi");
-    char f[4200];
-    snprintf(f, sizeof f, "%s/f.txt", tmp);
-    write_file(f, 10, 3);
-    assert_int_equal(mayday_attach_file(tmp, 100), MAYDAY_EISDIR);
-    assert_int_equal(mayday_attach_file("/nonexistent/x", 100),
-                     MAYDAY_ENOENT);
-    assert_int_equal(mayday_attach_file(f, 0), MAYDAY_EINVAL);
-    assert_int_equal(mayday_attach_file(f, (16u << 20) + 1), MAYDAY_EINVAL);
-    assert_int_equal(mayday_attach_file(NULL, 100), MAYDAY_EINVAL);
-    assert_int_equal(mayday_attach_file("/dev/null", 100), MAYDAY_EINVAL);
-    assert_int_equal(mayday_attach_memory("x", NULL, 10), MAYDAY_EINVAL);
-    assert_int_equal(mayday_attach_memory("", f, 10), MAYDAY_EINVAL);
-    assert_int_equal(mayday_attach_memory("x", f, 0), MAYDAY_EINVAL);
-    int ids[16];
-    for (int i = 0; i < 16; i++) {
-        ids[i] = mayday_attach_file(f, 100);
-        assert_true(ids[i] >= 0);
-    }
-    assert_int_equal(mayday_attach_file(f, 100), MAYDAY_ETOOBIG);
-    assert_int_equal(mayday_attach_memory("m", f, 4), MAYDAY_ETOOBIG);
-    for (int i = 0; i < 16; i++)
-        assert_int_equal(mayday_detach(ids[i]), 0);
-    assert_int_equal(mayday_detach(ids[0]), MAYDAY_EINVAL);
-    assert_int_equal(mayday_detach(-1), MAYDAY_EINVAL);
-    assert_int_equal(mayday_detach(16), MAYDAY_EINVAL);
-    /* A config file that cannot be opened fails the install. */
-    mayday_config cfg;
-    mayday_config_init(&cfg);
-    cfg.report_dir = tmp;
-    const char *files[] = {"/nonexistent/log", 0};
-    cfg.attach_files = files;
-    assert_int_equal(mayday_install(&cfg), MAYDAY_ENOENT);
-    /* Nonsense caps. */
-    mayday_config_init(&cfg);
-    cfg.report_dir = tmp;
-    cfg.pointer_window_bytes = 5000;
-    assert_int_equal(mayday_install(&cfg), MAYDAY_EINVAL);
-    cfg.pointer_window_bytes = 0;
-    cfg.capture_flags = 1u << 20;
-    assert_int_equal(mayday_install(&cfg), MAYDAY_EINVAL);
-    cfg.capture_flags = 0;
-    cfg.stack_bytes = (16u << 20) + 1;
-    assert_int_equal(mayday_install(&cfg), MAYDAY_EINVAL);
-    cfg.stack_bytes = 0;
-    cfg.attach_max_bytes = 0;
-    assert_int_equal(mayday_install(&cfg), MAYDAY_EINVAL);
-    mdt_rmtree(tmp);
-    free(tmp);
 }
 
 /* ------------------------------------------------------------ live */
@@ -835,10 +518,7 @@ int main(void)
         cmocka_unit_test(test_pointers),
         cmocka_unit_test(test_readonly_fault),
         cmocka_unit_test(test_maps),
-        cmocka_unit_test(test_parse_line),
         cmocka_unit_test(test_caps),
-        cmocka_unit_test(test_attach),
-        cmocka_unit_test(test_attach_errors),
         cmocka_unit_test(test_live),
     };
     return cmocka_run_group_tests(tests, 0, 0);

@@ -154,8 +154,7 @@ void fx_add_contents(Mayday__Report *r)
     r->mappings[1] = mapping(FX_WINDOW0 & ~0xfffull, 0x1000, 6, NULL);
     r->mappings[2] = mapping(FX_GUARD, 0x1000, 0, NULL);
     r->mappings[3] = mapping(FX_GUARD + 0x1000, 0x100000, 6, NULL);
-    r->mappings[4] = mapping(FX_STACK1_ADDR & ~0xfffull, 0x2000, 6,
-                             "[stack]");
+    r->mappings[4] = mapping(FX_STACK1_ADDR & ~0xfffull, 0x2000, 6, "[stack]");
     r->signal->address = FX_GUARD + 0x10; /* in thread 0's guard page */
     r->has_stack_budget_exhausted = r->stack_budget_exhausted = 1;
 

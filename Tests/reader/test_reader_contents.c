@@ -244,7 +244,8 @@ static void test_text(void **state)
         if (!strstr(t, want[i]))
             fail_msg("text lacks \"%s\":\n%s", want[i], t);
     char head[128];
-    snprintf(head, sizeof(head), "%6s 0x00007f0000180000  in stack of thread 0 (rw-p)",
+    snprintf(head, sizeof(head),
+             "%6s 0x00007f0000180000  in stack of thread 0 (rw-p)",
              mds_reg_names[MDS_REG_SP]);
     if (!strstr(t, head))
         fail_msg("text lacks \"%s\":\n%s", head, t);

@@ -25,15 +25,24 @@ mds_attachment mds_attachments[MDS_ATTACH_MAX];
 static const char *errno_name(long e)
 {
     switch (e) {
-    case -EIO: return "EIO";
-    case -EBADF: return "EBADF";
-    case -EINVAL: return "EINVAL";
-    case -EFAULT: return "EFAULT";
-    case -EPERM: return "EPERM";
-    case -ESPIPE: return "ESPIPE";
-    case -EISDIR: return "EISDIR";
-    case -EINTR: return "EINTR";
-    default: return "error";
+    case -EIO:
+        return "EIO";
+    case -EBADF:
+        return "EBADF";
+    case -EINVAL:
+        return "EINVAL";
+    case -EFAULT:
+        return "EFAULT";
+    case -EPERM:
+        return "EPERM";
+    case -ESPIPE:
+        return "ESPIPE";
+    case -EISDIR:
+        return "EISDIR";
+    case -EINTR:
+        return "EINTR";
+    default:
+        return "error";
     }
 }
 
@@ -122,9 +131,8 @@ void mds_put_attachments(mds_pb *pb, uint64_t reserve)
     for (int i = 0; i < MDS_ATTACH_MAX; i++) {
         mds_attachment *a = &mds_attachments[i];
         uint32_t ready = MDS_ATT_READY;
-        if (!__atomic_compare_exchange_n(&a->state, &ready, MDS_ATT_READING,
-                                         0, __ATOMIC_ACQ_REL,
-                                         __ATOMIC_ACQUIRE))
+        if (!__atomic_compare_exchange_n(&a->state, &ready, MDS_ATT_READING, 0,
+                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             continue;
         put_one(pb, a, reserve);
         __atomic_store_n(&a->state, MDS_ATT_READY, __ATOMIC_RELEASE);

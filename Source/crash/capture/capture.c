@@ -55,9 +55,9 @@ static uint64_t later_threads(const mds_capture *c, const mds_slot *slot)
     return n - (uint64_t)(slot - s->slots) - 1;
 }
 
-void mds_capture_put_thread(mds_pb *pb, mds_capture *c,
-                            const mds_request *req, uint32_t tid, int crashed,
-                            const mds_regs *regs, const mds_slot *slot)
+void mds_capture_put_thread(mds_pb *pb, mds_capture *c, const mds_request *req,
+                            uint32_t tid, int crashed, const mds_regs *regs,
+                            const mds_slot *slot)
 {
     uint32_t flags = mds_g.cfg.capture_flags;
     int own = mds_is_own_thread(tid);

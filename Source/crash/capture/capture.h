@@ -46,11 +46,11 @@ typedef struct mds_capture {
     /* Memory map of the current report (mds_maps_capture). */
     mds_mapping *maps;
     uint32_t nmaps, maps_cap;
-    char *paths;         /* NUL-terminated paths, consecutive duplicates once */
+    char *paths; /* NUL-terminated paths, consecutive duplicates once */
     uint32_t paths_used, paths_cap;
-    int maps_ok;         /* the table describes this report's process */
-    int maps_capped;     /* the table or the path pool was full */
-    char *readbuf;       /* MDS_MAPS_READBUF, for /proc/self/maps */
+    int maps_ok;     /* the table describes this report's process */
+    int maps_capped; /* the table or the path pool was full */
+    char *readbuf;   /* MDS_MAPS_READBUF, for /proc/self/maps */
     /* Stack memory. */
     unsigned char *stackbuf;
     uint32_t stackbuf_cap; /* max(stack_bytes, crashed_stack_bytes) */
@@ -65,8 +65,8 @@ typedef struct mds_capture {
 } mds_capture;
 
 #define MDS_MAPS_READBUF (16 * 1024)
-#define MDS_WIN_MAX 24       /* windows per report (registers + fault) */
-#define MDS_REDZONE 128      /* x86_64 System V red zone below sp */
+#define MDS_WIN_MAX 24  /* windows per report (registers + fault) */
+#define MDS_REDZONE 128 /* x86_64 System V red zone below sp */
 
 /* ------------------------------------------------------- FP registers */
 
@@ -76,9 +76,9 @@ typedef struct mds_capture {
 typedef struct mds_crash_fp {
     unsigned char *buf;
     uint32_t cap;
-    volatile uint32_t len;   /* bytes valid, 0: none */
-    uint32_t format;         /* MDS_FP_FORMAT_* */
-    uint32_t tid;            /* whose */
+    volatile uint32_t len; /* bytes valid, 0: none */
+    uint32_t format;       /* MDS_FP_FORMAT_* */
+    uint32_t tid;          /* whose */
     /* XSAVE layout of this CPU (CPUID leaf 0xD), filled at install. */
     uint32_t ncomp;
     uint32_t xsave_off[MDS_XSAVE_COMPONENTS];
@@ -97,7 +97,9 @@ void mds_fp_save_crashed(const void *ucontext, uint32_t tid);
 #define MDS_ATTACH_NAME 128
 #define MDS_ATTACH_PATH 1024
 enum {
-    MDS_ATT_FREE = 0, MDS_ATT_SETUP = 1, MDS_ATT_READY = 2,
+    MDS_ATT_FREE = 0,
+    MDS_ATT_SETUP = 1,
+    MDS_ATT_READY = 2,
     MDS_ATT_READING = 3
 };
 

@@ -29,13 +29,22 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static int errno_to_md(int e)
 {
     switch (e) {
-    case ENOENT: return MAYDAY_ENOENT;
-    case EACCES: case EPERM: return MAYDAY_EACCES;
-    case ENOTDIR: return MAYDAY_ENOTDIR;
-    case EISDIR: return MAYDAY_EISDIR;
-    case ENOMEM: return MAYDAY_ENOMEM;
-    case ENAMETOOLONG: case ELOOP: return MAYDAY_EINVAL;
-    default: return MAYDAY_EIO;
+    case ENOENT:
+        return MAYDAY_ENOENT;
+    case EACCES:
+    case EPERM:
+        return MAYDAY_EACCES;
+    case ENOTDIR:
+        return MAYDAY_ENOTDIR;
+    case EISDIR:
+        return MAYDAY_EISDIR;
+    case ENOMEM:
+        return MAYDAY_ENOMEM;
+    case ENAMETOOLONG:
+    case ELOOP:
+        return MAYDAY_EINVAL;
+    default:
+        return MAYDAY_EIO;
     }
 }
 

@@ -101,8 +101,8 @@ int mayday_report_read_memory(const mayday_report *report, uint64_t address,
         for (size_t i = 0; i < r->n_threads; i++) {
             const Mayday__Thread *t = r->threads[i];
             for (size_t k = 0; k <= t->n_memory; k++) {
-                const Mayday__Memory *m = k < t->n_memory ? t->memory[k]
-                                                          : t->stack;
+                const Mayday__Memory *m =
+                    k < t->n_memory ? t->memory[k] : t->stack;
                 if (!m || !m->has_data || address < m->address ||
                     address - m->address >= m->data.len)
                     continue;
@@ -183,9 +183,8 @@ int md_stack_owner(const Mayday__Report *r, int mi)
             has = 1;
         }
         for (size_t k = 0; !has && k < nregs && k < t->n_registers; k++)
-            if (r->register_names[k] &&
-                (!strcmp(r->register_names[k], "rsp") ||
-                 !strcmp(r->register_names[k], "sp"))) {
+            if (r->register_names[k] && (!strcmp(r->register_names[k], "rsp") ||
+                                         !strcmp(r->register_names[k], "sp"))) {
                 sp = t->registers[k];
                 has = 1;
             }
@@ -231,8 +230,9 @@ void md_describe_address(const Mayday__Report *r, uint64_t addr, char *buf,
     char role[256];
     int mi = md_mapping_of(r, addr);
     if (r->n_mappings == 0) {
-        snprintf(buf, n, "%s", addr < 4096 ? "in the null page"
-                                           : "(no memory map in the report)");
+        snprintf(buf, n, "%s",
+                 addr < 4096 ? "in the null page"
+                             : "(no memory map in the report)");
         return;
     }
     if (mi >= 0) {
@@ -326,24 +326,74 @@ typedef struct sysname {
     const char *name;
 } sysname;
 
-#define S(x) {SYS_##x, #x}
+#define S(x)                                                                   \
+    {                                                                          \
+        SYS_##x, #x                                                            \
+    }
 /* The calls threads are usually blocked in, numbered for the machine this
  * reader was built for (<sys/syscall.h>); used only for reports of the
  * same architecture. */
 static const sysname sysnames[] = {
 #if defined(__x86_64__)
-    S(read), S(write), S(poll), S(select), S(pause), S(nanosleep),
-    S(accept), S(recvfrom), S(recvmsg), S(sendto), S(sendmsg), S(wait4),
-    S(msgrcv), S(semop), S(flock), S(fsync), S(epoll_wait), S(rt_sigsuspend),
-    S(rt_sigtimedwait), S(sigaltstack), S(open), S(connect),
+    S(read),
+    S(write),
+    S(poll),
+    S(select),
+    S(pause),
+    S(nanosleep),
+    S(accept),
+    S(recvfrom),
+    S(recvmsg),
+    S(sendto),
+    S(sendmsg),
+    S(wait4),
+    S(msgrcv),
+    S(semop),
+    S(flock),
+    S(fsync),
+    S(epoll_wait),
+    S(rt_sigsuspend),
+    S(rt_sigtimedwait),
+    S(sigaltstack),
+    S(open),
+    S(connect),
 #endif
-    S(openat), S(close), S(ioctl), S(readv), S(writev), S(pread64),
-    S(pwrite64), S(futex), S(clock_nanosleep), S(epoll_pwait), S(ppoll),
-    S(pselect6), S(accept4), S(waitid), S(io_getevents), S(recvmmsg),
-    S(sendmmsg), S(sched_yield), S(mmap), S(munmap), S(exit_group),
-    S(tgkill), S(getpid), S(gettid), S(clone), S(execve), S(fdatasync),
-    S(semtimedop), S(mq_timedreceive), S(splice), S(copy_file_range),
-    S(io_uring_enter), S(getrandom), S(rt_sigprocmask), S(kill), S(lseek),
+    S(openat),
+    S(close),
+    S(ioctl),
+    S(readv),
+    S(writev),
+    S(pread64),
+    S(pwrite64),
+    S(futex),
+    S(clock_nanosleep),
+    S(epoll_pwait),
+    S(ppoll),
+    S(pselect6),
+    S(accept4),
+    S(waitid),
+    S(io_getevents),
+    S(recvmmsg),
+    S(sendmmsg),
+    S(sched_yield),
+    S(mmap),
+    S(munmap),
+    S(exit_group),
+    S(tgkill),
+    S(getpid),
+    S(gettid),
+    S(clone),
+    S(execve),
+    S(fdatasync),
+    S(semtimedop),
+    S(mq_timedreceive),
+    S(splice),
+    S(copy_file_range),
+    S(io_uring_enter),
+    S(getrandom),
+    S(rt_sigprocmask),
+    S(kill),
+    S(lseek),
 };
 #undef S
 

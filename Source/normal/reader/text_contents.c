@@ -17,9 +17,9 @@
 #include "normal/reader/reader.h"
 
 #define LABEL "%-15s "
-#define DUMP_BEFORE 64   /* default stack window: bytes below sp */
-#define DUMP_AFTER 256   /* ... and from sp up */
-#define TAIL_BYTES 2048  /* attachment text shown by default */
+#define DUMP_BEFORE 64  /* default stack window: bytes below sp */
+#define DUMP_AFTER 256  /* ... and from sp up */
+#define TAIL_BYTES 2048 /* attachment text shown by default */
 #define TAIL_LINES 20
 
 static void hexdump(FILE *f, const uint8_t *p, size_t n, uint64_t base,
@@ -174,8 +174,8 @@ static void print_fp(FILE *f, const Mayday__FpState *fp)
             fp->format == MAYDAY__FP_FORMAT__FP_FORMAT_XSAVE ? "XSAVE"
                                                              : "FXSAVE",
             v.avx ? ", AVX" : "", zmm ? ", AVX-512" : "");
-    fprintf(f, "  fcw 0x%04x  fsw 0x%04x  ftw 0x%02x  mxcsr 0x%08x\n", fcw,
-            fsw, a[4], mxcsr);
+    fprintf(f, "  fcw 0x%04x  fsw 0x%04x  ftw 0x%02x  mxcsr 0x%08x\n", fcw, fsw,
+            a[4], mxcsr);
     for (int i = 0; i < 8; i++) {
         fprintf(f, "  st%d ", i);
         for (int k = 9; k >= 0; k--)
@@ -204,8 +204,7 @@ static void print_fp(FILE *f, const Mayday__FpState *fp)
 }
 
 static void print_stack(FILE *f, const Mayday__Report *r,
-                        const Mayday__Thread *t, size_t ti, int dump,
-                        int full)
+                        const Mayday__Thread *t, size_t ti, int dump, int full)
 {
     const Mayday__Memory *m = t->stack;
     if (!m && !t->has_stack_limit)
@@ -215,8 +214,9 @@ static void print_stack(FILE *f, const Mayday__Report *r,
                 dump ? "\n" : "    ", ti, limit_text(t->stack_limit));
         return;
     }
-    fprintf(f, "%sStack memory of thread %zu: 0x%016" PRIx64 " - 0x%016" PRIx64
-               ", %zu bytes (%s)%s\n",
+    fprintf(f,
+            "%sStack memory of thread %zu: 0x%016" PRIx64 " - 0x%016" PRIx64
+            ", %zu bytes (%s)%s\n",
             dump ? "\n" : "    ", ti, m->address, m->address + m->data.len,
             m->data.len, limit_text(t->stack_limit),
             dump && !full ? ", around sp:" : "");
@@ -309,9 +309,10 @@ static void print_attachment(FILE *f, const Mayday__Attachment *a, int full)
     fputs("  ", f);
     tstr_n(f, (const uint8_t *)(a->name ? a->name : "?"),
            strlen(a->name ? a->name : "?"));
-    fprintf(f, " (%s", a->kind == MAYDAY__ATTACHMENT_KIND__ATTACHMENT_KIND_FILE
-                           ? "file"
-                           : "memory");
+    fprintf(f, " (%s",
+            a->kind == MAYDAY__ATTACHMENT_KIND__ATTACHMENT_KIND_FILE
+                ? "file"
+                : "memory");
     if (a->path) {
         fputc(' ', f);
         tstr_n(f, (const uint8_t *)a->path, strlen(a->path));
@@ -369,8 +370,9 @@ static void print_maps(FILE *f, const Mayday__Report *r)
         if (!strcmp(role, m->path ? m->path : "") ||
             !strcmp(role, "no access (guard or reserve)"))
             role[0] = 0;
-        fprintf(f, "  0x%016" PRIx64 "-0x%016" PRIx64 " %s %08" PRIx64
-                   " %02x:%02x %-8" PRIu64 " ",
+        fprintf(f,
+                "  0x%016" PRIx64 "-0x%016" PRIx64 " %s %08" PRIx64
+                " %02x:%02x %-8" PRIu64 " ",
                 m->start, m->start + m->size, perms, m->offset, m->dev_major,
                 m->dev_minor, m->inode);
         if (m->path)
