@@ -17,18 +17,12 @@
  * every mode and N. Sizes are split by what the report holds (stack bytes,
  * FP bytes, memory map, windows), measured with protobuf-c on the report.
  *
- * A second table times the same modes in one process, without the noise
- * of process start-up: mayday_write_live_report() (which stops every
- * thread and writes a full report, stacks and all, through the same code)
- * repeated --live-runs times per mode and N, modes interleaved, mayday
- * reinstalled with each mode's config between reports.
- *
- * A third table times the copying pieces alone (--micro M, in this
+ * A second table times the copying pieces alone (--micro M, in this
  * process, M calls each): reading and parsing /proc/self/maps with 1, 16
  * and 128 worker threads, and copying 1, 8 and 64 KiB of a thread's stack
  * with the page-by-page process_vm_readv the crash path uses.
  *
- *   bench_capture [--runs R] [--live-runs L] [--micro M] [--tmp DIR]
+ *   bench_capture [--runs R] [--micro M] [--tmp DIR]
  *   bench_capture child MODE N PAGEFD DIR
  *
  * Context: benchmark program (normal context); the child's on_crash
@@ -72,74 +66,6 @@ static void on_crash(int signo, const char *path, void *data)
 }
 
 static void configure(mayday_config *cfg, int mode);
-
-/* ------------------------------------------------------------ live */
-
-#define MAXLIVE 512
-#define LIVE_ROUNDS 3 /* children per cell, interleaved with the others */
-static int live_runs = 45;
-static double live_ms[NMODES][3][MAXLIVE];
-static int live_n[NMODES][3];
-static double live_bytes[NMODES][3];
-
-/* The live child: install with the mode's config once, then `reps`
- * reports, each time written to fd as "ms bytes". */
-static int live_child(int mode, int n, int reps, int fd, const char *dir)
-{
-    mayday_config cfg;
-    mayday_config_init(&cfg);
-    cfg.report_dir = dir;
-    cfg.app_id = "bench_capture";
-    configure(&cfg, mode);
-    if (mayday_install(&cfg) < 0 || bu_start_workers(n, 32) < 0)
-        return 3;
-    for (int i = 0; i < reps; i++) {
-        uint64_t t0 = bu_now_ns();
-        int r = mayday_write_live_report("bench");
-        uint64_t t1 = bu_now_ns();
-        char **paths;
-        size_t np;
-        long bytes = 0;
-        if (mayday_reports_list(dir, &paths, &np) == 0) {
-            for (size_t k = 0; k < np; k++) {
-                struct stat sb;
-                if (stat(paths[k], &sb) == 0)
-                    bytes = (long)sb.st_size;
-                unlink(paths[k]);
-            }
-            mayday_reports_list_free(paths, np);
-        }
-        dprintf(fd, "%.6f %ld\n", r == 0 ? (double)(t1 - t0) / 1e6 : -1.0,
-                bytes);
-    }
-    return 0;
-}
-
-static void live_cell(int mode, int ni, int reps, const char *tmp)
-{
-    static const int nn[3] = {1, 16, 128};
-    char path[PATH_MAX + 16], a_m[16], a_n[16], a_r[16], a_fd[16];
-    snprintf(path, sizeof path, "%s/live.out", tmp);
-    FILE *o = fopen(path, "w+");
-    if (!o)
-        return;
-    snprintf(a_m, sizeof a_m, "%d", mode);
-    snprintf(a_n, sizeof a_n, "%d", nn[ni]);
-    snprintf(a_r, sizeof a_r, "%d", reps);
-    snprintf(a_fd, sizeof a_fd, "%d", fileno(o));
-    char *argv[] = {self, "live", a_m, a_n, a_r, a_fd, (char *)tmp, 0};
-    int st = bu_run(argv, 60000, -1);
-    rewind(o);
-    double ms;
-    long bytes;
-    while (st != -1 && fscanf(o, "%lf %ld", &ms, &bytes) == 2) {
-        if (ms >= 0 && live_n[mode][ni] < MAXLIVE)
-            live_ms[mode][ni][live_n[mode][ni]++] = ms;
-        live_bytes[mode][ni] = (double)bytes;
-    }
-    fclose(o);
-    unlink(path);
-}
 
 /* ------------------------------------------------------------ micro */
 
@@ -202,35 +128,6 @@ static void micro_bench(const char *tmp)
                time_us(copy_once, stack_like, micro_runs));
     }
     mayday_uninstall();
-}
-
-static void live_bench(const char *tmp)
-{
-    static const int nn[3] = {1, 16, 128};
-    int reps = (live_runs + LIVE_ROUNDS - 1) / LIVE_ROUNDS;
-    for (int r = 0; r < LIVE_ROUNDS; r++)
-        for (int ni = 0; ni < 3; ni++)
-            for (int k = 0; k < NMODES; k++)
-                live_cell((k + r) % NMODES, ni, reps, tmp);
-    printf("\n### The same in one process: mayday_write_live_report(), "
-           "median of %d reports per cell (%d processes per cell, "
-           "interleaved)\n\n",
-           reps * LIVE_ROUNDS, LIVE_ROUNDS);
-    printf("| N workers |");
-    for (int m = 0; m < NMODES; m++)
-        printf(" %s: ms | bytes |", mode_name[m]);
-    printf("\n|---|");
-    for (int m = 0; m < NMODES; m++)
-        printf("---|---|");
-    printf("\n");
-    for (int ni = 0; ni < 3; ni++) {
-        printf("| %d |", nn[ni]);
-        for (int m = 0; m < NMODES; m++)
-            printf(" %.3f | %.0f |",
-                   bu_median_dbl(live_ms[m][ni], (size_t)live_n[m][ni]),
-                   live_bytes[m][ni]);
-        printf("\n");
-    }
 }
 
 static void configure(mayday_config *cfg, int mode)
@@ -417,16 +314,12 @@ static void print_tables(void)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: bench_capture [--runs R] [--live-runs L] [--micro M] "
-            "[--tmp DIR]\n");
+            "usage: bench_capture [--runs R] [--micro M] [--tmp DIR]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc >= 7 && !strcmp(argv[1], "live"))
-        return live_child(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]),
-                          atoi(argv[5]), argv[6]);
     if (argc >= 6 && !strcmp(argv[1], "child"))
         return child(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), argv[5]);
     const char *tmpbase = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -437,14 +330,12 @@ int main(int argc, char **argv)
             runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--tmp"))
             tmpbase = argv[++i];
-        else if (!strcmp(argv[i], "--live-runs"))
-            live_runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--micro"))
             micro_runs = atoi(argv[++i]);
         else
             usage();
     }
-    if (runs < 0 || runs > MAXRUNS || live_runs < 0 || live_runs > MAXLIVE)
+    if (runs < 0 || runs > MAXRUNS)
         usage();
     char sib[PATH_MAX];
     if (bu_self_and_sibling(self, sizeof self, "bench_plain", sib, sizeof sib) <
@@ -463,8 +354,6 @@ int main(int argc, char **argv)
                 run_one((k + r) % NMODES, i, r, tmp, page, pagefd);
     if (runs)
         print_tables();
-    if (live_runs)
-        live_bench(tmp);
     if (micro_runs > 0)
         micro_bench(tmp);
     bu_rmtree(tmp);

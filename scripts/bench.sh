@@ -115,8 +115,8 @@ log "bench_decode ($READER_RUNS rounds)"
 
 echo "## 8. Report contents: stack memory, FP, memory map, windows"
 echo
-log "bench_capture ($RUNS rounds, $RUNS live reports per cell)"
-"$B/bench_capture" --runs "$RUNS" --live-runs "$RUNS" --tmp "$WORK"
+log "bench_capture ($RUNS rounds)"
+"$B/bench_capture" --runs "$RUNS" --micro 300 --tmp "$WORK"
 echo
 
 echo "## 9. Encoder and writer alone (bench_encode, issue 15)"

@@ -33,6 +33,7 @@ mds_crash_fp mds_crash_fp_g;
 #define XSAVE_MAGIC1 0x46505853u
 #define XSAVE_MAGIC2 0x46505845u
 #define XSAVE_HDR_END 576
+#define MDS_XSAVE_KEEP 7 /* the last component kept: AVX-512's Hi16_ZMM */
 
 static uint32_t get32(const unsigned char *p)
 {
@@ -55,6 +56,26 @@ static const unsigned char *frame_fp(const void *ucv)
 }
 #endif
 
+/* Keeps the FP/SIMD components (x87, SSE, AVX, AVX-512: 0..7) that are in
+ * use: a component whose XSTATE_BV bit is clear is in its initial state
+ * and its bytes mean nothing (they are stale), so they are zeroed; later
+ * components (PKRU, AMX tiles, ...) are dropped and their bits cleared.
+ * Trailing zeros are then left out of the report. */
+static void keep_fp_components(mds_crash_fp *f, uint32_t len)
+{
+    uint64_t bv;
+    memcpy(&bv, f->buf + 512, sizeof bv);
+    for (uint32_t i = 2; i < f->ncomp; i++) {
+        uint64_t off = f->xsave_off[i], size = f->xsave_size[i];
+        if (!size || off + size > len)
+            continue;
+        if (i > MDS_XSAVE_KEEP || !(bv & (1ull << i)))
+            memset(f->buf + off, 0, (size_t)size);
+    }
+    bv &= (1ull << (MDS_XSAVE_KEEP + 1)) - 1;
+    memcpy(f->buf + 512, &bv, sizeof bv);
+}
+
 void mds_fp_save_crashed(const void *ucv, uint32_t tid)
 {
     mds_crash_fp *f = &mds_crash_fp_g;
@@ -71,6 +92,8 @@ void mds_fp_save_crashed(const void *ucv, uint32_t tid)
         format = MDS_FP_FORMAT_XSAVE;
     }
     memcpy(f->buf, fp, len);
+    if (format == MDS_FP_FORMAT_XSAVE)
+        keep_fp_components(f, len);
     f->format = format;
     f->tid = tid;
     __atomic_store_n(&f->len, len, __ATOMIC_RELEASE);
@@ -146,12 +169,14 @@ void mds_put_fp(mds_pb *pb, uint32_t format, const void *data, size_t len,
         if (format == MDS_FP_FORMAT_XSAVE) {
             const mds_crash_fp *f = &mds_crash_fp_g;
             uint64_t off[MDS_XSAVE_COMPONENTS], size[MDS_XSAVE_COMPONENTS];
-            for (uint32_t i = 0; i < f->ncomp; i++) {
+            uint32_t n = f->ncomp < MDS_XSAVE_KEEP + 1 ? f->ncomp
+                                                       : MDS_XSAVE_KEEP + 1;
+            for (uint32_t i = 0; i < n; i++) {
                 off[i] = f->xsave_off[i];
                 size[i] = f->xsave_size[i];
             }
-            mds_pb_packed_uint64(pb, F_FP_XSAVE_OFFSETS, off, f->ncomp);
-            mds_pb_packed_uint64(pb, F_FP_XSAVE_SIZES, size, f->ncomp);
+            mds_pb_packed_uint64(pb, F_FP_XSAVE_OFFSETS, off, n);
+            mds_pb_packed_uint64(pb, F_FP_XSAVE_SIZES, size, n);
         }
     }
     mds_pb_end(pb);
