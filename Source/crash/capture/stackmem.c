@@ -48,7 +48,9 @@ uint64_t mds_capture_fit(const mds_pb *pb, uint64_t reserve)
 size_t mds_read_prefix(void *dst, uintptr_t src, size_t len)
 {
     size_t done = 0;
-    int pid = (int)mds_getpid();
+    /* Our own thread id, as mds_safe_read: reads by the process id fail
+     * once the main thread has exited (a zombie leader has no memory). */
+    int pid = (int)mds_gettid();
     while (done < len) {
         struct iovec remote[IOV_BATCH];
         size_t n = 0, want = 0;
