@@ -6,7 +6,8 @@
  *
  * Context: async-signal-safe. No malloc, stdio, locks or dynamic linker.
  * Memory is read only with process_vm_readv (one iovec per page, so an
- * unreadable page ends the copy instead of faulting), into the work
+ * unreadable page ends the copy instead of faulting), or page by page
+ * with the safe read's pipe where process_vm_readv does not work, into the work
  * area's stack buffer mapped at install. With the memory map the range is
  * clipped to the mapping that holds the stack, so a guard page is never
  * even asked for; without it (no /proc), the copy stops at the first page
@@ -17,6 +18,7 @@
 #include <sys/uio.h>
 
 #include "crash/capture/capture.h"
+#include "crash/core/saferead.h"
 #include "crash/core/sys.h"
 #include "crash/handler/fields.h"
 #include "crash/core/poison.h"
@@ -45,8 +47,26 @@ uint64_t mds_capture_fit(const mds_pb *pb, uint64_t reserve)
     return room > keep ? (room - keep) / 2 : 0;
 }
 
+/* Without process_vm_readv (qemu-user, some seccomp policies): the safe
+ * read's own method, one page at a time. */
+static size_t read_prefix_pages(void *dst, uintptr_t src, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        size_t k = PAGE - ((src + done) & (PAGE - 1));
+        if (k > len - done)
+            k = len - done;
+        if (mds_safe_read((char *)dst + done, src + done, k) < 0)
+            break;
+        done += k;
+    }
+    return done;
+}
+
 size_t mds_read_prefix(void *dst, uintptr_t src, size_t len)
 {
+    if (mds_safe_read_method() != MDS_SAFEREAD_VM)
+        return read_prefix_pages(dst, src, len);
     size_t done = 0;
     /* Our own thread id, as mds_safe_read: reads by the process id fail
      * once the main thread has exited (a zombie leader has no memory). */
