@@ -146,19 +146,14 @@ enum {
 };
 
 /* --- issue 11: report contents --- */
-/* Flags for mayday_config.capture_flags: what to leave out of reports. */
+/* mayday_config.capture_flags: what to leave out (docs/report-format.md). */
 enum {
-    /* No floating-point/SIMD registers. */
-    MAYDAY_CAPTURE_NO_FP = 1u << 0,
-    /* No memory map (/proc/self/maps is not read; stacks and windows are
-     * then bounded by what the kernel lets mayday read). */
-    MAYDAY_CAPTURE_NO_MAPS = 1u << 1,
-    /* Do not read /proc/self/task/TID/{stat,syscall} for threads whose
-     * stop said nothing about their state. */
+    MAYDAY_CAPTURE_NO_FP = 1u << 0,   /* FP/SIMD registers */
+    MAYDAY_CAPTURE_NO_MAPS = 1u << 1, /* the memory map (/proc/PID/maps) */
+    /* /proc/PID/task/TID/{stat,syscall} of threads that were not stopped */
     MAYDAY_CAPTURE_NO_PROC_STATE = 1u << 2
 };
-
-/* Defaults of the issue 11 config fields (see mayday_config). */
+/* Defaults of the issue 11 config fields. */
 #define MAYDAY_DEFAULT_STACK_BYTES 1024u
 #define MAYDAY_DEFAULT_CRASHED_STACK_BYTES 8192u
 #define MAYDAY_DEFAULT_STACK_BUDGET_BYTES (256u * 1024u)
@@ -259,32 +254,23 @@ typedef struct mayday_config {
     mayday_hang_cb on_hang;
     void *on_hang_data;
 
-    /* --- issue 11: report contents --- */
-    /* Stack memory kept per thread (other than the crashed one): bytes
-     * from its stack pointer minus the red zone up towards the top of its
-     * stack. 0: none. 0..16 MiB, default MAYDAY_DEFAULT_STACK_BYTES. */
+    /* --- issue 11: report contents (defaults MAYDAY_DEFAULT_*) --- */
+    /* Stack memory per thread other than the crashed one: bytes from its
+     * stack pointer (minus the red zone) upwards. 0: none. 0..16 MiB. */
     uint32_t stack_bytes;
-    /* The same for the crashed thread (and the caller of
-     * mayday_write_live_report). 0: none. 0..16 MiB, default
-     * MAYDAY_DEFAULT_CRASHED_STACK_BYTES. */
+    /* The same for the crashed thread (and the live-report caller). */
     uint32_t crashed_stack_bytes;
-    /* All threads' stack memory together, per report; the crashed thread
-     * takes its share first, then the others in report order until it is
-     * spent (flagged in the report). 0..256 MiB, default
-     * MAYDAY_DEFAULT_STACK_BUDGET_BYTES. */
+    /* All threads' stack memory per report, the crashed thread's first,
+     * then in report order until spent (flagged). 0..256 MiB. */
     uint32_t stack_budget_bytes;
-    /* Bytes of memory kept around each register of the crashed thread
-     * that points into readable memory, and around the fault address.
-     * 0: none. 0..4096, default MAYDAY_DEFAULT_POINTER_WINDOW_BYTES. */
+    /* Memory kept around each register of the crashed thread that points
+     * into readable memory, and around the fault address. 0..4096. */
     uint32_t pointer_window_bytes;
-    /* MAYDAY_CAPTURE_* bits. Default 0 (everything). */
-    uint32_t capture_flags;
-    /* Files attached to every report: a NULL-terminated array of paths,
-     * each opened (read-only) by mayday_install(); the last
-     * attach_max_bytes of each are copied at crash time. NULL: none. An
-     * unreadable file makes mayday_install() fail. */
+    uint32_t capture_flags; /* MAYDAY_CAPTURE_* bits, default 0 */
+    /* Files attached to every report: NULL-terminated paths opened by
+     * mayday_install() (which fails if one cannot be opened); the last
+     * attach_max_bytes (1..16 MiB) of each are copied at crash time. */
     const char *const *attach_files;
-    /* 1..16 MiB, default MAYDAY_DEFAULT_ATTACH_MAX_BYTES. */
     uint32_t attach_max_bytes;
 } mayday_config;
 
@@ -416,8 +402,7 @@ MAYDAY_EXPORT int mayday_heartbeat(int watch);
  * or exits). MAYDAY_EINVAL for an id that is not being watched. */
 MAYDAY_EXPORT int mayday_heartbeat_stop(int watch);
 
-/* ------------------------------------------------------------ attachments */
-/* --- issue 11: report contents --- */
+/* ------------------------------- attachments (issue 11: report contents) */
 
 /*
  * Attaches a file to every report from now on: it is opened now
@@ -694,12 +679,9 @@ enum {
     MAYDAY_FORMAT_SOURCE = 1u << 2
 };
 
-/* --- issue 11: report contents --- */
-enum {
-    /* Text: dump every stack in full, every attachment whole (default: the
-     * crashed thread's stack around sp, the tail of each attachment). */
-    MAYDAY_FORMAT_FULL_MEMORY = 1u << 8
-};
+/* --- issue 11: text with every stack dumped and attachments whole (not
+ * the crashed thread's stack around sp and attachment tails only). */
+enum { MAYDAY_FORMAT_FULL_MEMORY = 1u << 8 };
 
 typedef struct mayday_format_options {
     uint32_t size;                   /* set by mayday_format_options_init */
@@ -786,8 +768,7 @@ MAYDAY_EXPORT int mayday_report_export_file(const mayday_report *report,
                                             const mayday_export_options *opt,
                                             const char *path);
 
-/* ------------------------------------------------ report memory (reader) */
-/* --- issue 11: report contents --- */
+/* ------------------------------- report memory (issue 11: report contents) */
 
 /* Copies len bytes at process address `address`, as recorded in the report
  * (threads' stack memory and the memory near pointers), into out.
