@@ -164,15 +164,15 @@ __attribute__((noinline)) static void crash_with_locals(void)
 
 /* ------------------------------------------------- FP registers */
 
+static uint8_t pat_y[32];
+
+#if defined(__x86_64__)
 static const uint8_t pat_a[16] = {0x10, 0x11, 0x12, 0x13, 0x14, 0x15,
                                   0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b,
                                   0x1c, 0x1d, 0x1e, 0x1f};
 static const uint8_t pat_b[16] = {0x80, 0x81, 0x82, 0x83, 0x84, 0x85,
                                   0x86, 0x87, 0x88, 0x89, 0x8a, 0x8b,
                                   0x8c, 0x8d, 0x8e, 0x8f};
-static uint8_t pat_y[32];
-
-#if defined(__x86_64__)
 static void *xmm_parker(void *arg)
 {
     (void)arg;

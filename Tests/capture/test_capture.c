@@ -62,6 +62,7 @@ static void test_parked(void **state)
                          i, at + i, byte_at(t->stack, at + i));
         /* ... blocked in read(pipe, buf, 1) */
         uint64_t fd = out_val(&x, "pipe", 0, 0);
+        (void)fd;
 #if defined(__x86_64__) /* aarch64's stoppers do not read it (yet) */
         assert_true(t->has_syscall);
         assert_int_equal(t->syscall, SYS_read);
