@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -483,10 +484,18 @@ static void run_scenario(void **state)
         skip();
     }
     int reps = mdt_repeat(20);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int rep = 0; rep < reps; rep++) {
         outcome o;
         run_once(s, rep, &o, 1, -1);
     }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* Wall time per scenario: a slow CI run says where the time went. */
+    print_message("[   TIME   ] %s%s%s: %d run(s) in %.1f s\n", s->name,
+                  s->mode ? "/" : "", s->mode ? s->mode : "", reps,
+                  (double)(t1.tv_sec - t0.tv_sec) +
+                      (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 }
 
 #define C(x) MAYDAY__CAUSE__CAUSE_##x
