@@ -43,6 +43,11 @@ skip_args='trap,sys,sys-*,callback-*,chain-*,runtime-*,many-threads,dir-readonly
 # Issue 11's capturer scenarios that assert the real process's registers,
 # FP state, main stack and memory map (docs/testing.md).
 skip_args="$skip_args,xmm,pointers,overflow-main,maps"
+# Scenarios that assert what only a real process shows: ptrace-stopped
+# threads in live reports (valgrind has no ptrace stopper), its argv[0],
+# a parked thread's system call; and a FUSE wait valgrind times
+# differently (docs/testing.md).
+skip_args="$skip_args,parked,hang-continue,hang-end,hang-end-term,limits-argv,hung-fs"
 
 if ! command -v valgrind >/dev/null 2>&1; then
     echo "test-valgrind: valgrind not installed (scripts/deps.sh)" >&2

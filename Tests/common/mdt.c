@@ -51,6 +51,8 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+void (*mdt_unjam)(void);
+
 int mdt_run(char *const argv[], char *const env[], int timeout_ms, int *hung,
             const char *out_path)
 {
@@ -89,6 +91,13 @@ int mdt_run(char *const argv[], char *const env[], int timeout_ms, int *hung,
             *hung = 1;
             kill(-pid, SIGKILL);
             kill(pid, SIGKILL);
+            for (int i = 0; i < 1000; i++) {
+                if (waitpid(pid, &status, WNOHANG) == pid)
+                    return status;
+                usleep(2000);
+            }
+            if (mdt_unjam)
+                mdt_unjam();
             waitpid(pid, &status, 0);
             return status;
         }

@@ -19,6 +19,11 @@ char *mdt_mkdtemp(const char *tag);
 /* rm -rf. */
 void mdt_rmtree(const char *dir);
 
+/* Called by mdt_run when a child it killed (SIGKILL at the deadline) is
+ * still not gone 2 s later: it sits in a wait even SIGKILL does not end
+ * (a FUSE request its server holds); the hook must end that wait. */
+extern void (*mdt_unjam)(void);
+
 /* Runs argv (argv[0] a path) with extra "NAME=value" env entries (NULL
  * terminated, may be NULL). Waits up to timeout_ms, then SIGKILLs it and
  * sets *hung. Returns the wait status, -1 on fork failure. stdout/stderr

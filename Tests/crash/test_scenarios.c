@@ -315,6 +315,15 @@ static pid_t mount_blockfs(const char *dir)
     return 0;
 }
 
+/* mdt_unjam for hung-fs: killing the FUSE server aborts its connection,
+ * which ends every request it holds (ENOTCONN). */
+static pid_t blockfs_pid;
+static void kill_blockfs(void)
+{
+    if (blockfs_pid > 0)
+        kill(blockfs_pid, SIGKILL);
+}
+
 static void unmount_blockfs(const char *dir, pid_t pid)
 {
     umount2(dir, MNT_DETACH);
@@ -364,11 +373,15 @@ static void run_once(const scen *s, int rep, outcome *o, int verify,
     pid_t burners[2] = {0, 0}, fuse = 0;
     if (s->mode && !strcmp(s->mode, "burn"))
         start_burners(burners);
-    if (hung_fs)
+    if (hung_fs) {
         fuse = mount_blockfs(rdir);
+        blockfs_pid = fuse;
+        mdt_unjam = kill_blockfs;
+    }
     uint64_t t0 = mdt_now_ms();
     int st = mdt_run(argv, env, TIMEOUT_MS, &o->hung, out);
     uint64_t took = mdt_now_ms() - t0;
+    mdt_unjam = 0;
     stop_burners(burners);
     if (hung_fs) {
         unmount_blockfs(rdir, fuse);
