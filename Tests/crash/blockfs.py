@@ -10,6 +10,9 @@
 #
 #   blockfs.py MOUNTPOINT     (foreground; the test kills it and unmounts)
 #
+# When it takes the first ".tmp" creation (and from then on answers
+# nothing), it creates MOUNTPOINT.jammed beside the mount point.
+#
 # Context: test helper (Debian's python3-fusepy: module "fusepy").
 import errno
 import stat
@@ -21,7 +24,8 @@ import fusepy
 
 
 class BlockFS(fusepy.Operations):
-    def __init__(self):
+    def __init__(self, jammed):
+        self.jammed = jammed  # created once a request is held
         self.files = {}  # name -> bytearray
         self.mu = threading.Lock()
         self.now = time.time()
@@ -45,6 +49,10 @@ class BlockFS(fusepy.Operations):
 
     def create(self, path, mode, fi=None):
         if path.endswith(".tmp"):
+            # Tell the test (outside the mount) that a request is now
+            # held: every later one stays queued, where SIGKILL ends it.
+            with open(self.jammed, "w"):
+                pass
             while True:  # never answers
                 time.sleep(3600)
         with self.mu:
@@ -83,4 +91,6 @@ class BlockFS(fusepy.Operations):
 
 
 if __name__ == "__main__":
-    fusepy.FUSE(BlockFS(), sys.argv[1], foreground=True, nothreads=True)
+    mountpoint = sys.argv[1].rstrip("/")
+    fusepy.FUSE(BlockFS(mountpoint + ".jammed"), mountpoint,
+                foreground=True, nothreads=True)

@@ -163,7 +163,13 @@ int crasher_states(const char *s)
             open(path, O_WRONLY | O_CREAT, 0600); /* never returns */
             _exit(0);
         }
-        usleep(200000);
+        /* Crash only once the daemon holds the jam's request (it then
+         * creates DIR.jammed): were the report's creation the request it
+         * took, not even SIGKILL would end this process. */
+        char jammed[4200];
+        snprintf(jammed, sizeof jammed, "%s.jammed", g_dir);
+        for (int i = 0; i < 2000 && access(jammed, F_OK) != 0; i++)
+            usleep(5000);
         start_sleepers(3);
         crasher_null_write();
     }

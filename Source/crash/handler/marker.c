@@ -6,11 +6,13 @@
  */
 #include "crash/handler/marker.h"
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <string.h>
 
 #include "crash/core/fmt.h"
 #include "crash/core/sys.h"
+#include "crash/handler/procfs.h"
 #include "crash/handler/state.h"
 #include "crash/core/poison.h"
 
@@ -30,7 +32,7 @@ static void write_marker(const struct mds_request *req, uint32_t state,
                          int result, const char *name, const char *reason)
 {
     int fd = mds_g.fd.marker;
-    if (fd < 0 || req->live)
+    if ((fd < 0 && fd != MDS_MARKER_REOPEN) || req->live)
         return;
     uint64_t soft = ~0ull;
     if (mds_getrlimit(RLIMIT_FSIZE, &soft, 0) == 0 && soft < MDS_MARKER_SIZE)
@@ -50,7 +52,20 @@ static void write_marker(const struct mds_request *req, uint32_t state,
         mds_strlcpy((char *)rec + 48, name, 208);
     if (reason)
         mds_strlcpy((char *)rec + 256, reason, 256);
-    mds_pwrite(fd, rec, sizeof rec, 0);
+    if (fd >= 0) {
+        mds_pwrite(fd, rec, sizeof rec, 0);
+        return;
+    }
+    /* A remote file system (fds.c): opened for this write only, since a
+     * descriptor still open when the process dies would block its exit
+     * for ever if the server hangs. No O_CREAT: the file has its blocks
+     * since install. */
+    long tfd = mds_open_reserved(mds_g.fd.dir, MDS_MARKER_NAME,
+                                 O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (tfd < 0)
+        return;
+    mds_pwrite((int)tfd, rec, sizeof rec, 0);
+    mds_close((int)tfd);
 }
 
 void mds_marker_begin(const struct mds_request *req)

@@ -19,8 +19,9 @@
  *   48  208  report file name, NUL-terminated ("" if none)
  *   256 256  reason, NUL-terminated English text
  *
- * Context: mds_marker_* async-signal-safe (one pwrite into blocks the file
- * already has: works on a full disk); the reader is normal context.
+ * Context: mds_marker_* async-signal-safe (openat, one pwrite into blocks
+ * the file already has: works on a full disk, close); the reader is
+ * normal context.
  */
 #ifndef MDS_MARKER_H
 #define MDS_MARKER_H
@@ -30,6 +31,8 @@
 #define MDS_MARKER_NAME "last-crash.marker"
 #define MDS_MARKER_SIZE 512
 #define MDS_MARKER_MAGIC "MAYDAYLC"
+/* mds_fds.marker: the file exists, but is opened only while written. */
+#define MDS_MARKER_REOPEN (-2)
 
 enum {
     MDS_MARK_NONE = 0,

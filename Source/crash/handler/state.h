@@ -112,7 +112,9 @@ typedef struct mds_fds {
     uint64_t dir_dev, dir_ino; /* its identity at install */
     int proc;            /* /proc/PID (O_PATH|O_DIRECTORY), or -1 */
     uint32_t proc_pid;   /* the PID it names */
-    int marker;          /* the last-crash marker file, or -1 */
+    int marker;          /* the last-crash marker file; MDS_MARKER_REOPEN:
+                          * it exists, open it to write (on a network or
+                          * FUSE file system, see fds.c); -1: none */
     int spare[2];        /* closed to make room when an open gets EMFILE */
 } mds_fds;
 

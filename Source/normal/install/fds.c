@@ -13,13 +13,46 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "crash/handler/marker.h"
 #include "crash/handler/state.h"
 #include "normal/install/install.h"
 
-static int open_marker(int dirfd)
+/* A file system whose close() waits for a server: on FUSE, closing a
+ * file sends a FLUSH that not even SIGKILL interrupts, so a descriptor
+ * held for the process's life would keep a crashed process from ever
+ * ending when that server hangs (scenario hung-fs). NFS, SMB and the
+ * like flush to their server on close as well. */
+static int remote_fs(int dirfd)
+{
+    static const long types[] = {
+        0x65735546, /* FUSE */
+        0x6969,     /* NFS */
+        0xff534d42, /* CIFS */
+        0xfe534d42, /* SMB2 */
+        0x517b,     /* SMB */
+        0x01021997, /* 9P */
+        0x00c36400, /* Ceph */
+        0x5346414f, /* AFS */
+    };
+    struct statfs fs;
+    if (fstatfs(dirfd, &fs) != 0)
+        return 0;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        if ((long)fs.f_type == types[i])
+            return 1;
+    }
+    return 0;
+}
+
+/* Creates the marker at its full size. Returns its descriptor, kept open
+ * so that the crash path can write it even after the process lost the
+ * right to open it (a daemon that drops privileges after install); on a
+ * remote file system (remote_fs), MDS_MARKER_REOPEN: the crash path opens
+ * it for each of its two writes. -1 if it cannot be made. */
+static int make_marker(int dirfd)
 {
     int fd = openat(dirfd, MDS_MARKER_NAME,
                     O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -37,6 +70,10 @@ static int open_marker(int dirfd)
             close(fd);
             return -1;
         }
+    }
+    if (remote_fs(dirfd)) {
+        close(fd);
+        return MDS_MARKER_REOPEN;
     }
     return fd;
 }
@@ -63,7 +100,7 @@ int md_fds_open(const char *dir)
     /* A read-only directory still gets no report, but install works as
      * before (the crash path reports the reason in nothing but the exit
      * status then). */
-    f->marker = open_marker(f->dir);
+    f->marker = make_marker(f->dir);
     for (int i = 0; i < 2; i++)
         f->spare[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
     for (int i = 0; i < 2; i++) {
