@@ -338,11 +338,16 @@ static void run_once(const scen *s, int rep, outcome *o, int verify,
                      int out_fd)
 {
     memset(o, 0, sizeof *o);
-    char *dir = mdt_mkdtemp("scen");
+    /* Kept in statics until the next run: a failed check leaves this
+     * function by longjmp, and that must not show up as a leak. */
+    static char *dir, *rdir, *out;
+    free(dir);
+    free(rdir);
+    free(out);
+    rdir = out = 0;
+    dir = mdt_mkdtemp("scen");
     assert_non_null(dir);
-    char *rdir = 0;
     assert_true(asprintf(&rdir, "%s/reports", dir) > 0);
-    char *out = 0;
     assert_true(asprintf(&out, "%s/out.txt", dir) > 0);
     char *argv[16] = {crasher, rdir, (char *)s->name, 0};
     int via_gdb = s->mode && !strcmp(s->mode, "gdb");
@@ -410,8 +415,10 @@ static void run_once(const scen *s, int rep, outcome *o, int verify,
     }
     char path[4096];
     o->reports = mdt_count_reports(rdir, path, sizeof path);
-    Mayday__Report *r =
-        o->reports == 1 && s->reports >= 0 ? mdt_load_report(path) : 0;
+    static Mayday__Report *r; /* as dir: freed by the next run */
+    if (r)
+        mayday__report__free_unpacked(r, 0);
+    r = o->reports == 1 && s->reports >= 0 ? mdt_load_report(path) : 0;
     o->decodes = r != 0 || s->reports < 0;
     if (s->reports < 0)
         o->reports = -1; /* counted by the check */
@@ -451,10 +458,12 @@ static void run_once(const scen *s, int rep, outcome *o, int verify,
     }
     if (r)
         mayday__report__free_unpacked(r, 0);
+    r = 0;
     mdt_rmtree(dir);
     free(dir);
     free(rdir);
     free(out);
+    dir = rdir = out = 0;
 }
 
 /* Why a scenario cannot run on this architecture or under this emulator,
