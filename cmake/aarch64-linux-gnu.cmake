@@ -14,7 +14,12 @@ set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(MAYDAY_CROSS_TRIPLE aarch64-linux-gnu)
 
 set(CMAKE_C_COMPILER ${MAYDAY_CROSS_TRIPLE}-gcc)
-set(CMAKE_CXX_COMPILER ${MAYDAY_CROSS_TRIPLE}-g++)
+# C++ only for libmayday-cxx (MAYDAY_BUILD_CXX): without the cross g++
+# that part is left out, as on a build machine with no C++ compiler.
+find_program(MAYDAY_CROSS_CXX NAMES ${MAYDAY_CROSS_TRIPLE}-g++)
+if(MAYDAY_CROSS_CXX)
+  set(CMAKE_CXX_COMPILER ${MAYDAY_CROSS_CXX})
+endif()
 find_program(CMAKE_NM NAMES ${MAYDAY_CROSS_TRIPLE}-nm)
 find_program(CMAKE_OBJCOPY NAMES ${MAYDAY_CROSS_TRIPLE}-objcopy)
 

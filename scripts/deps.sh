@@ -52,9 +52,11 @@ fi
 # The aarch64 group: multiarch -dev packages must be the same version as
 # their amd64 twins (Multi-Arch: same), which one mirror guarantees.
 aarch64_packages=(
-    gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user
+    gcc-aarch64-linux-gnu g++-aarch64-linux-gnu binutils-aarch64-linux-gnu
+    qemu-user
     libc6-dev:arm64 libunwind-dev:arm64 libprotobuf-c-dev:arm64
     libcmocka-dev:arm64 libdw-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64
+    libcurl4-openssl-dev:arm64 libdebuginfod-dev:arm64
 )
 case $group in
 default) ;;

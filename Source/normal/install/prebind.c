@@ -25,8 +25,7 @@
  * looked up as ld.so would for a lazy binding of an object in the global
  * scope: the first definition in the global scope that matches the
  * version the object requires (an unversioned one, such as a sanitizer's
- * interposed malloc, matches too), then the object's own dependencies;
- * the result
+ * interposed malloc, matches too); the result
  * (an IFUNC already resolved by dlsym) is stored into the slot with one
  * aligned word store. Slots in RELRO or read-only memory, unresolvable
  * symbols and objects already bound now are left alone. Tests:
@@ -239,8 +238,7 @@ static int unversioned_def(const md_objs *o, void *p)
     return (d.versym[si] & 0x7fff) <= 1;
 }
 
-static void *lookup(const md_objs *o, const md_obj *b, const char *name,
-                    const char *ver)
+static void *lookup(const md_objs *o, const char *name, const char *ver)
 {
     void *p = dlsym(RTLD_DEFAULT, name);
     if (ver) {
@@ -250,23 +248,14 @@ static void *lookup(const md_objs *o, const md_obj *b, const char *name,
         if (pv && pv != p && !(p && unversioned_def(o, p)))
             p = pv;
     }
-    if (p)
-        return p;
-    /* Not in our scope (an object dlopen'ed RTLD_LOCAL elsewhere): its own
-     * dependencies, as ld.so searches them after the global scope. glibc's
-     * link_map is the object's dlopen handle; dladdr1 gives it without
-     * dlopen (which a static link would warn about). */
-    struct link_map *lm = 0;
-    Dl_info di;
-    for (size_t k = 0; k < b->phnum && !lm; k++) {
-        if (b->phdr[k].p_type == PT_LOAD &&
-            !dladdr1((void *)(b->base + b->phdr[k].p_vaddr), &di, (void **)&lm,
-                     RTLD_DL_LINKMAP))
-            lm = 0;
-    }
-    if (!lm)
-        return NULL;
-    return ver ? dlvsym(lm, name, ver) : dlsym(lm, name);
+    /* Not in the global scope: a weak reference nothing defines (Debian's
+     * libunwind-aarch64 has one, _U_dyn_info_list_addr of libunwind.so,
+     * which is not loaded), or an object dlopen'ed RTLD_LOCAL elsewhere.
+     * The slot stays as it is. dlsym on the object's link_map (what
+     * dladdr1 gives) is not an answer: for an object loaded at startup
+     * that map has no search list of its own, and glibc's lookup crashed
+     * in it (seen under qemu-aarch64). */
+    return p;
 }
 
 static int is_crash_import(const char *name)
@@ -316,7 +305,7 @@ static void bind_object(md_bind *x, int oi, int imports_only)
         if (!d.now && find_obj(&x->objs, cur) == oi &&
             slot_writable(b, (uintptr_t)slot)) {
             /* Lazy stub (or bound to itself): bind it as ld.so would. */
-            void *p = lookup(&x->objs, b, name, needed_version(&d, si));
+            void *p = lookup(&x->objs, name, needed_version(&d, si));
             if (p && (uintptr_t)p != cur) {
                 __atomic_store_n(slot, (uintptr_t)p, __ATOMIC_RELEASE);
                 x->bound++;
