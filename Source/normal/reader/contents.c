@@ -168,12 +168,27 @@ void md_mapping_perms(const Mayday__Mapping *m, char out[5])
     out[4] = 0;
 }
 
-/* The thread whose stack pointer lies in mapping mi, or -1. */
+/* The index of the stack pointer among the report's register names, or
+ * -1. */
+static int sp_register(const Mayday__Report *r)
+{
+    for (size_t k = 0; k < r->n_register_names; k++)
+        if (r->register_names[k] && (!strcmp(r->register_names[k], "rsp") ||
+                                     !strcmp(r->register_names[k], "sp")))
+            return (int)k;
+    return -1;
+}
+
+/* The thread whose stack pointer lies in mapping mi, or -1. Called for
+ * every mapping of a report (hundreds, with 128 threads): the register
+ * is looked up once, and each thread's sp compared with the mapping's
+ * bounds (mappings do not overlap), not searched for. */
 int md_stack_owner(const Mayday__Report *r, int mi)
 {
     if (mi < 0 || !(r->mappings[mi]->flags & 4))
         return -1; /* a stack is readable */
-    size_t nregs = r->n_register_names;
+    const Mayday__Mapping *m = r->mappings[mi];
+    int spk = sp_register(r);
     for (size_t i = 0; i < r->n_threads; i++) {
         const Mayday__Thread *t = r->threads[i];
         uint64_t sp = 0;
@@ -181,18 +196,14 @@ int md_stack_owner(const Mayday__Report *r, int mi)
         if (t->stack && t->stack->has_address) {
             sp = t->stack->address;
             has = 1;
-        }
-        for (size_t k = 0; !has && k < nregs && k < t->n_registers; k++)
-            if (r->register_names[k] && (!strcmp(r->register_names[k], "rsp") ||
-                                         !strcmp(r->register_names[k], "sp"))) {
-                sp = t->registers[k];
-                has = 1;
-            }
-        if (!has && t->n_frames && t->frames[0]->has_sp) {
+        } else if (spk >= 0 && (size_t)spk < t->n_registers) {
+            sp = t->registers[spk];
+            has = 1;
+        } else if (t->n_frames && t->frames[0]->has_sp) {
             sp = t->frames[0]->sp;
             has = 1;
         }
-        if (has && md_mapping_of(r, sp) == mi)
+        if (has && sp >= m->start && sp - m->start < m->size)
             return (int)i;
     }
     return -1;
