@@ -2,8 +2,11 @@
  * test_export.c - the exporters on fixture reports (built with protobuf-c,
  * Tests/reader/fixture.c) and on bad input: strings with quotes, control
  * characters and invalid UTF-8 still give valid JSON and in-bounds
- * minidump strings; a live report has no exception; an aarch64 report
- * has no minidump (ENOTSUP) but a Sentry event; Sentry's debug_id rule on
+ * minidump strings; a live report has no exception; x86_64 and aarch64
+ * reports (whichever this test runs on) get a CONTEXT_AMD64 / CONTEXT_ARM64
+ * with the registers at the offsets of Microsoft's layouts, the Sentry
+ * event the report's register names; a report of another architecture has
+ * no minidump (ENOTSUP) but a Sentry event; Sentry's debug_id rule on
  * known build-ids (values from sentry-cli, Tests/export/test_ecosystem.c
  * checks real files); bad options and unwritable paths give clean errors
  * and leave no temporary file.
@@ -132,7 +135,9 @@ static void test_live_report(void **state)
     mayday_report_free(r);
 }
 
-/* Frames outermost first; the crashed thread has registers. */
+/* Frames outermost first; the crashed thread has registers, under the
+ * report's names (Sentry's for both: rip .. on x86_64; x0..x28, fp, lr,
+ * sp, pc on aarch64). */
 static void test_sentry_order(void **state)
 {
     (void)state;
@@ -147,31 +152,183 @@ static void test_sentry_order(void **state)
     for (size_t i = 0; i < fr->n; i++)
         assert_int_equal(jm_hex(jm_get(fr->kids[i], "instruction_addr"), &ok),
                          t->frames[t->n_frames - 1 - i]->pc);
-    assert_non_null(jm_path(j, "exception.values.0.stacktrace.registers.rip"));
+    jm_node *regs = jm_path(j, "exception.values.0.stacktrace.registers");
+    for (size_t i = 0; i < m->n_register_names; i++) {
+        assert_int_equal(jm_hex(jm_get(regs, m->register_names[i]), &ok),
+                         t->registers[i]);
+        assert_true(ok);
+    }
+#if defined(__aarch64__)
+    assert_non_null(jm_get(regs, "pc"));
+    assert_non_null(jm_get(regs, "lr"));
+#else
+    assert_non_null(jm_get(regs, "rip"));
+#endif
     assert_string_equal(jm_str(jm_path(j, "exception.values.0.mechanism.type")),
                         "signalhandler");
     jm_free(j);
     mayday_report_free(r);
 }
 
-/* An aarch64 report: no minidump context here, a Sentry event still. */
+/* The fixture with the register set `names` (n of them) and machine:
+ * every thread with registers gets value 0x1000 * (i + 1) + tid for
+ * register i. */
+static mayday_report *load_arch(const char *const *names, size_t n,
+                                const char *machine, Mayday__Report **pm,
+                                unsigned char **buf)
+{
+    fx_opts o = {0};
+    Mayday__Report *m = fx_build(&o);
+    for (size_t i = 0; i < m->n_register_names; i++)
+        free(m->register_names[i]);
+    free(m->register_names);
+    m->register_names = calloc(n, sizeof(char *));
+    m->n_register_names = n;
+    for (size_t i = 0; i < n; i++)
+        m->register_names[i] = strdup(names[i]);
+    for (size_t k = 0; k < m->n_threads; k++) {
+        Mayday__Thread *t = m->threads[k];
+        if (t->n_registers == 0)
+            continue;
+        free(t->registers);
+        t->registers = calloc(n, sizeof(uint64_t));
+        t->n_registers = n;
+        for (size_t i = 0; i < n; i++)
+            t->registers[i] = 0x1000ull * (i + 1) + t->tid;
+    }
+    free(m->system->machine);
+    m->system->machine = strdup(machine);
+    size_t len;
+    *buf = fx_frame(m, &len);
+    mayday_report *r;
+    assert_int_equal(mayday_report_parse(*buf, len, &r), 0);
+    *pm = m;
+    return r;
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+    return le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* The crashed thread's context in minidump d: checks the exception stream
+ * points at it with size csize, returns it. */
+static const unsigned char *crashed_context(const unsigned char *d, size_t len,
+                                            uint32_t csize, uint16_t arch)
+{
+    check_bounds(d, len);
+    uint32_t n = le32(d + 8), dir = le32(d + 12);
+    const unsigned char *ctx = NULL;
+    int sys = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const unsigned char *e = d + dir + 12 * i;
+        const unsigned char *s = d + le32(e + 8);
+        if (le32(e) == 7) { /* SystemInfo: ProcessorArchitecture */
+            assert_int_equal(s[0] | s[1] << 8, arch);
+            sys = 1;
+        } else if (le32(e) == 6) { /* Exception: ThreadContext */
+            assert_int_equal(le32(s + 160), csize);
+            assert_true((uint64_t)le32(s + 164) + csize <= len);
+            ctx = d + le32(s + 164);
+        } else if (le32(e) == 3) { /* every thread's context size */
+            for (uint32_t k = 0; k < le32(s); k++)
+                assert_int_equal(le32(s + 4 + 48 * k + 40), csize);
+        }
+    }
+    assert_true(sys);
+    assert_non_null(ctx);
+    return ctx;
+}
+
+/* x86_64's names (Source/crash/core/regs.c): CONTEXT_AMD64, 1232 bytes,
+ * minidumpapiset.h's offsets (Rax, Rcx, Rdx, Rbx, Rsp, ... at 0x78). */
+static void test_amd64_context(void **state)
+{
+    (void)state;
+    static const char *const names[] = {
+        "rax", "rbx", "rcx", "rdx", "rsi",    "rdi",    "rbp", "rsp",
+        "r8",  "r9",  "r10", "r11", "r12",    "r13",    "r14", "r15",
+        "rip", "eflags", "csgsfs", "err", "trapno", "cr2"};
+    Mayday__Report *m;
+    unsigned char *buf;
+    mayday_report *r =
+        load_arch(names, sizeof(names) / sizeof(names[0]), "x86_64", &m, &buf);
+    const Mayday__Thread *t = m->threads[m->crashed_thread];
+    void *data;
+    size_t dl;
+    assert_int_equal(
+        mayday_report_export(r, MAYDAY_EXPORT_MINIDUMP, NULL, &data, &dl), 0);
+    const unsigned char *c = crashed_context(data, dl, 1232, 9);
+    uint64_t base = t->tid;
+    assert_int_equal(le32(c + 0x30) & 0x00100003u, 0x00100003u);
+    assert_int_equal(le64(c + 0x78), 0x1000ull * 1 + base);           /* rax */
+    assert_int_equal(le64(c + 0x78 + 8 * 1), 0x1000ull * 3 + base);   /* rcx */
+    assert_int_equal(le64(c + 0x78 + 8 * 4), 0x1000ull * 8 + base);   /* rsp */
+    assert_int_equal(le64(c + 0x78 + 8 * 15), 0x1000ull * 16 + base); /* r15 */
+    assert_int_equal(le64(c + 0xf8), 0x1000ull * 17 + base);          /* rip */
+    free(data);
+    mayday_report_free(r);
+    free(buf);
+    fx_free(m);
+}
+
+/* aarch64's names (Source/crash/core/regs_aarch64.c): CONTEXT_ARM64, 912
+ * bytes (ARM64_NT_CONTEXT: ContextFlags, Cpsr, X0..X28, Fp, Lr, Sp, Pc,
+ * V0..V31, Fpcr, Fpsr, debug registers). */
+static void test_arm64_context(void **state)
+{
+    (void)state;
+    static const char *names[36];
+    static char xn[29][4];
+    for (int i = 0; i < 29; i++) {
+        snprintf(xn[i], sizeof(xn[i]), "x%d", i);
+        names[i] = xn[i];
+    }
+    static const char *const rest[] = {"fp",     "lr",  "sp", "pc",
+                                       "pstate", "far", "esr"};
+    for (int i = 0; i < 7; i++)
+        names[29 + i] = rest[i];
+    Mayday__Report *m;
+    unsigned char *buf;
+    mayday_report *r = load_arch(names, 36, "aarch64", &m, &buf);
+    const Mayday__Thread *t = m->threads[m->crashed_thread];
+    void *data;
+    size_t dl;
+    assert_int_equal(
+        mayday_report_export(r, MAYDAY_EXPORT_MINIDUMP, NULL, &data, &dl), 0);
+    const unsigned char *c = crashed_context(data, dl, 912, 12);
+    uint64_t base = t->tid;
+    /* CONTEXT_ARM64 | CONTROL | INTEGER; no FP state in the fixture. */
+    assert_int_equal(le32(c), 0x00400003u);
+    assert_int_equal(le32(c + 4), (uint32_t)(0x1000ull * 34 + base)); /* cpsr */
+    for (int i = 0; i < 31; i++) /* x0..x28, fp, lr */
+        assert_int_equal(le64(c + 8 + 8 * i), 0x1000ull * (i + 1) + base);
+    assert_int_equal(le64(c + 0x100), 0x1000ull * 32 + base); /* sp */
+    assert_int_equal(le64(c + 0x108), 0x1000ull * 33 + base); /* pc */
+    free(data);
+    /* Sentry: the same names and values. */
+    jm_node *j = event_json(r, MAYDAY_EXPORT_SENTRY_EVENT);
+    jm_node *regs = jm_path(j, "exception.values.0.stacktrace.registers");
+    int ok;
+    assert_int_equal(jm_hex(jm_get(regs, "x28"), &ok), 0x1000ull * 29 + base);
+    assert_int_equal(jm_hex(jm_get(regs, "fp"), &ok), 0x1000ull * 30 + base);
+    assert_int_equal(jm_hex(jm_get(regs, "lr"), &ok), 0x1000ull * 31 + base);
+    assert_int_equal(jm_hex(jm_get(regs, "sp"), &ok), 0x1000ull * 32 + base);
+    assert_int_equal(jm_hex(jm_get(regs, "pc"), &ok), 0x1000ull * 33 + base);
+    jm_free(j);
+    mayday_report_free(r);
+    free(buf);
+    fx_free(m);
+}
+
+/* Another architecture: no minidump context for it, a Sentry event still. */
 static void test_other_arch(void **state)
 {
     (void)state;
-    fx_opts o = {0};
-    Mayday__Report *m = fx_build(&o);
-    for (size_t i = 0; i < m->n_register_names; i++) {
-        free(m->register_names[i]);
-        char n[8];
-        snprintf(n, sizeof(n), "x%zu", i);
-        m->register_names[i] = strdup(n);
-    }
-    free(m->system->machine);
-    m->system->machine = strdup("aarch64");
-    size_t len;
-    unsigned char *buf = fx_frame(m, &len);
-    mayday_report *r;
-    assert_int_equal(mayday_report_parse(buf, len, &r), 0);
+    static const char *const names[] = {"ra", "sp", "gp", "tp", "t0", "pc"};
+    Mayday__Report *m;
+    unsigned char *buf;
+    mayday_report *r = load_arch(names, 6, "riscv64", &m, &buf);
     void *data;
     size_t dl;
     assert_int_equal(
@@ -388,6 +545,8 @@ int main(void)
         cmocka_unit_test(test_tricky_strings),
         cmocka_unit_test(test_live_report),
         cmocka_unit_test(test_sentry_order),
+        cmocka_unit_test(test_amd64_context),
+        cmocka_unit_test(test_arm64_context),
         cmocka_unit_test(test_other_arch),
         cmocka_unit_test(test_debug_id),
         cmocka_unit_test(test_bad_input),

@@ -2,7 +2,8 @@
  * contents.c - the exporters' use of the report contents of issue 11
  * (Thread.stack, Thread.fp, Thread.memory, Report.mappings,
  * Report.attachments): thread stack memory and the memory windows in the
- * minidump's thread and memory lists, the FXSAVE area in CONTEXT_AMD64,
+ * minidump's thread and memory lists, the FXSAVE area in CONTEXT_AMD64 and
+ * the FP/SIMD registers in CONTEXT_ARM64,
  * the MD_LINUX_MAPS stream, and the attachments as Sentry envelope items.
  *
  * Built only when Protobuf/mayday.proto has those fields
@@ -60,6 +61,27 @@ int md_mdw_put_fpu(md_mdw *w, const Mayday__Thread *t, size_t ctx)
     md_buf_set32(&w->b, ctx + MDMP_CTX_AMD64_MXCSR_OFF,
                  (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 |
                      (uint32_t)m[3] << 24);
+    return 1;
+}
+
+static uint32_t le32_at(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+int md_mdw_put_fpu_arm64(md_mdw *w, const Mayday__Thread *t, size_t ctx)
+{
+    const Mayday__FpState *fp = t->fp;
+    /* struct user_fpsimd_state: vregs[32] (16 bytes each), fpsr, fpcr. */
+    if (!fp || !fp->has_data || fp->data.len < 520 ||
+        fp->format != MAYDAY__FP_FORMAT__FP_FORMAT_AARCH64_FPSIMD)
+        return 0;
+    memcpy(w->b.p + ctx + MDMP_CTX_ARM64_V_OFF, fp->data.data, 512);
+    md_buf_set32(&w->b, ctx + MDMP_CTX_ARM64_FPSR_OFF,
+                 le32_at(fp->data.data + 512));
+    md_buf_set32(&w->b, ctx + MDMP_CTX_ARM64_FPCR_OFF,
+                 le32_at(fp->data.data + 516));
     return 1;
 }
 

@@ -28,6 +28,14 @@ int md_mdw_put_fpu(md_mdw *w, const Mayday__Thread *t, size_t ctx)
     return 0;
 }
 
+int md_mdw_put_fpu_arm64(md_mdw *w, const Mayday__Thread *t, size_t ctx)
+{
+    (void)w;
+    (void)t;
+    (void)ctx;
+    return 0;
+}
+
 void md_mdw_maps(md_mdw *w) { (void)w; }
 
 void md_sentry_attachments(md_buf *b, const Mayday__Report *r)

@@ -28,12 +28,14 @@ typedef struct md_mdw {
     const mayday_export_options *o;
     uint32_t dir_off, nstreams;
     uint32_t crashed_ctx; /* RVA of the crashed thread's context */
+    int arm64;            /* CONTEXT_ARM64 contexts, else CONTEXT_AMD64 */
+    uint32_t ctx_size;    /* the size of each context */
     md_mdw_mem *mem;      /* ranges for the memory list */
     size_t nmem, capmem;
 } md_mdw;
 
 /* Builds a minidump of rep into *out (malloc'ed; md_buf_free). 0,
- * MAYDAY_ENOTSUP (not an x86_64 report), MAYDAY_ENOMEM. */
+ * MAYDAY_ENOTSUP (neither an x86_64 nor an aarch64 report), MAYDAY_ENOMEM. */
 int md_minidump_build(const mayday_report *rep,
                       const mayday_export_options *opt, md_buf *out);
 
@@ -58,6 +60,9 @@ uint32_t md_mdw_stack(md_mdw *w, const Mayday__Thread *t, uint64_t *start,
 /* Fills the FXSAVE area of the CONTEXT_AMD64 at ctx from the thread's FP
  * state; 1 if it had one. */
 int md_mdw_put_fpu(md_mdw *w, const Mayday__Thread *t, size_t ctx);
+/* Fills V0..V31, Fpsr and Fpcr of the CONTEXT_ARM64 at ctx from the
+ * thread's FP/SIMD state; 1 if it had one. */
+int md_mdw_put_fpu_arm64(md_mdw *w, const Mayday__Thread *t, size_t ctx);
 /* MD_LINUX_MAPS from Report.mappings. */
 void md_mdw_maps(md_mdw *w);
 void md_mdw_memory_list(md_mdw *w);

@@ -72,6 +72,25 @@
 #define MDMP_CTX_AMD64_SEGMENTS (MDMP_CTX_AMD64 | 0x4u)
 #define MDMP_CTX_AMD64_FLOATING_POINT (MDMP_CTX_AMD64 | 0x8u)
 
+/* CONTEXT_ARM64 (Microsoft's ARM64_NT_CONTEXT, Breakpad's
+ * MDRawContextARM64, what Crashpad writes): 912 bytes. lldb reads X0..X30,
+ * Sp and Pc at the same offsets in Breakpad's older ARM64 layout, so both
+ * kinds of reader unwind from it. CONTROL covers Fp, Lr, Sp, Pc, Cpsr;
+ * INTEGER X0..X28. */
+#define MDMP_CTX_ARM64_SIZE 912
+#define MDMP_CTX_ARM64_FLAGS_OFF 0x0
+#define MDMP_CTX_ARM64_CPSR_OFF 0x4
+#define MDMP_CTX_ARM64_X0_OFF 0x8 /* X0..X28, Fp (X29), Lr (X30) */
+#define MDMP_CTX_ARM64_SP_OFF 0x100
+#define MDMP_CTX_ARM64_PC_OFF 0x108
+#define MDMP_CTX_ARM64_V_OFF 0x110 /* V0..V31, 16 bytes each */
+#define MDMP_CTX_ARM64_FPCR_OFF 0x310
+#define MDMP_CTX_ARM64_FPSR_OFF 0x314
+#define MDMP_CTX_ARM64 0x00400000u
+#define MDMP_CTX_ARM64_CONTROL (MDMP_CTX_ARM64 | 0x1u)
+#define MDMP_CTX_ARM64_INTEGER (MDMP_CTX_ARM64 | 0x2u)
+#define MDMP_CTX_ARM64_FLOATING_POINT (MDMP_CTX_ARM64 | 0x4u)
+
 /* CodeView record for ELF (Breakpad MDCVInfoELF, Crashpad
  * CodeViewRecordBuildID): "BpEL" then the build-id bytes. */
 #define MDMP_CV_SIGNATURE_ELF 0x4270454cu

@@ -1,7 +1,7 @@
 /*
  * minidump.c - a loaded mayday report as a minidump (MDMP) file: header,
  * stream directory and the streams docs/minidump.md lists (thread list with
- * CONTEXT_AMD64 contexts, module list with the ELF build-id as a CodeView
+ * CONTEXT_AMD64 or CONTEXT_ARM64 contexts, module list with the ELF build-id as a CodeView
  * record, exception, system info, misc info, thread names, Breakpad's
  * Linux streams, Crashpad's info stream with the annotations).
  *
@@ -9,6 +9,7 @@
  * validated by the loader (every index checked), and every string is
  * converted defensively (invalid UTF-8 becomes U+FFFD).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,15 +132,30 @@ int md_report_reg(const Mayday__Report *r, const Mayday__Thread *t,
     return 0;
 }
 
-/* 1 if the report's registers are x86_64's (the only minidump context
- * written today). */
-static int is_amd64(const Mayday__Report *r)
+/* 1 if the report has a register named `name`. */
+static int has_reg_name(const Mayday__Report *r, const char *name)
 {
     for (size_t i = 0; i < r->n_register_names; i++)
-        if (r->register_names[i] && strcmp(r->register_names[i], "rip") == 0)
+        if (r->register_names[i] && strcmp(r->register_names[i], name) == 0)
             return 1;
-    if (r->n_register_names == 0 && r->system && r->system->machine)
-        return strcmp(r->system->machine, "x86_64") == 0;
+    return 0;
+}
+
+/* The report's architecture by its register names (the crash path writes
+ * them, Source/crash/core/regs_*.c), else by uname's machine: 1 x86_64,
+ * 2 aarch64, 0 another (no minidump context for it). */
+static int report_arch(const Mayday__Report *r)
+{
+    if (has_reg_name(r, "rip"))
+        return 1;
+    if (has_reg_name(r, "pc") && has_reg_name(r, "x0"))
+        return 2;
+    if (r->n_register_names == 0 && r->system && r->system->machine) {
+        if (strcmp(r->system->machine, "x86_64") == 0)
+            return 1;
+        if (strcmp(r->system->machine, "aarch64") == 0)
+            return 2;
+    }
     return 0;
 }
 
@@ -192,6 +208,57 @@ static void put_context_amd64(md_mdw *w, const Mayday__Thread *t, uint32_t *rva,
     *size = MDMP_CTX_AMD64_SIZE;
 }
 
+/* Appends one CONTEXT_ARM64 for thread t; its location in *rva, *size. */
+static void put_context_arm64(md_mdw *w, const Mayday__Thread *t, uint32_t *rva,
+                              uint32_t *size)
+{
+    md_buf_align(&w->b, 16);
+    size_t c = md_buf_zero(&w->b, MDMP_CTX_ARM64_SIZE);
+    uint32_t flags = MDMP_CTX_ARM64;
+    uint64_t v;
+    int have_int = 0, have_ctl = 0;
+    for (int i = 0; i <= 28; i++) {
+        char name[8];
+        snprintf(name, sizeof(name), "x%d", i);
+        if (md_report_reg(w->r, t, name, &v)) {
+            md_buf_set64(&w->b, c + MDMP_CTX_ARM64_X0_OFF + 8 * (size_t)i, v);
+            have_int = 1;
+        }
+    }
+    if (have_int)
+        flags |= MDMP_CTX_ARM64_INTEGER;
+    /* Fp (x29) and Lr (x30) belong to CONTROL in this context. */
+    static const struct {
+        const char *name;
+        size_t off;
+    } ctl[] = {{"fp", MDMP_CTX_ARM64_X0_OFF + 8 * 29},
+               {"lr", MDMP_CTX_ARM64_X0_OFF + 8 * 30},
+               {"sp", MDMP_CTX_ARM64_SP_OFF},
+               {"pc", MDMP_CTX_ARM64_PC_OFF}};
+    for (size_t i = 0; i < sizeof(ctl) / sizeof(ctl[0]); i++) {
+        if (md_report_reg(w->r, t, ctl[i].name, &v)) {
+            md_buf_set64(&w->b, c + ctl[i].off, v);
+            have_ctl = 1;
+        }
+    }
+    if (md_report_reg(w->r, t, "pstate", &v))
+        md_buf_set32(&w->b, c + MDMP_CTX_ARM64_CPSR_OFF, (uint32_t)v);
+    if (!have_ctl && t->n_frames > 0) {
+        /* No register set (a thread that did not answer): pc and sp of
+         * its first frame, which came from /proc. */
+        md_buf_set64(&w->b, c + MDMP_CTX_ARM64_PC_OFF, t->frames[0]->pc);
+        md_buf_set64(&w->b, c + MDMP_CTX_ARM64_SP_OFF, t->frames[0]->sp);
+        have_ctl = 1;
+    }
+    if (have_ctl)
+        flags |= MDMP_CTX_ARM64_CONTROL;
+    if (md_mdw_put_fpu_arm64(w, t, c))
+        flags |= MDMP_CTX_ARM64_FLOATING_POINT;
+    md_buf_set32(&w->b, c + MDMP_CTX_ARM64_FLAGS_OFF, flags);
+    *rva = (uint32_t)c;
+    *size = MDMP_CTX_ARM64_SIZE;
+}
+
 /* ------------------------------------------------------------- streams */
 
 static void thread_list(md_mdw *w)
@@ -205,7 +272,10 @@ static void thread_list(md_mdw *w)
     }
     for (size_t i = 0; i < n; i++) {
         uint32_t size;
-        put_context_amd64(w, r->threads[i], &ctx[i], &size);
+        if (w->arm64)
+            put_context_arm64(w, r->threads[i], &ctx[i], &size);
+        else
+            put_context_amd64(w, r->threads[i], &ctx[i], &size);
         if (r->has_crashed_thread && r->crashed_thread == i)
             w->crashed_ctx = ctx[i];
     }
@@ -221,7 +291,7 @@ static void thread_list(md_mdw *w)
         md_buf_set64(&w->b, e + 24, start);
         md_buf_set32(&w->b, e + 32, len);
         md_buf_set32(&w->b, e + 36, rva);
-        md_buf_set32(&w->b, e + 40, MDMP_CTX_AMD64_SIZE);
+        md_buf_set32(&w->b, e + 40, w->ctx_size);
         md_buf_set32(&w->b, e + 44, ctx[i]);
     }
     free(ctx);
@@ -295,7 +365,7 @@ static void exception_stream(md_mdw *w)
         md_buf_set32(&w->b, at + 32, 1);
         md_buf_set64(&w->b, at + 40, (uint64_t)(int64_t)s->syscall);
     }
-    md_buf_set32(&w->b, at + 160, MDMP_CTX_AMD64_SIZE);
+    md_buf_set32(&w->b, at + 160, w->ctx_size);
     md_buf_set32(&w->b, at + 164, w->crashed_ctx);
     md_mdw_add_stream(w, MDMP_STREAM_EXCEPTION, at, MDMP_EXCEPTION_STREAM_SIZE);
 }
@@ -328,7 +398,7 @@ static void system_info(md_mdw *w)
     }
     md_buf_align(&w->b, 8);
     size_t at = md_buf_zero(&w->b, MDMP_SYSTEM_INFO_SIZE);
-    md_buf_set16(&w->b, at, MDMP_ARCH_AMD64);
+    md_buf_set16(&w->b, at, w->arm64 ? MDMP_ARCH_ARM64 : MDMP_ARCH_AMD64);
     uint32_t ncpu = s && s->has_cpu_count ? s->cpu_count : 0;
     w->b.p[at + 6] = (unsigned char)(ncpu > 255 ? 255 : ncpu);
     md_buf_set32(&w->b, at + 8, ver[0]);
@@ -395,10 +465,13 @@ int md_minidump_build(const mayday_report *rep,
                       const mayday_export_options *opt, md_buf *out)
 {
     const Mayday__Report *r = md_report_pb(rep);
-    if (!r || !is_amd64(r))
+    int arch = r ? report_arch(r) : 0;
+    if (arch == 0)
         return MAYDAY_ENOTSUP;
     md_mdw w;
     memset(&w, 0, sizeof(w));
+    w.arm64 = arch == 2;
+    w.ctx_size = w.arm64 ? MDMP_CTX_ARM64_SIZE : MDMP_CTX_AMD64_SIZE;
     w.r = r;
     w.o = opt;
     md_buf_zero(&w.b, MDMP_HEADER_SIZE);
