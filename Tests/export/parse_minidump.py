@@ -81,15 +81,26 @@ def thread_list(rva, size):
         if t["stack_size"]:
             need(t["stack_rva"], t["stack_size"], "thread stack")
         csize, crva = u32(e + 40), u32(e + 44)
-        if csize != 1232 or not need(crva, csize, "CONTEXT_AMD64"):
-            errors.append("thread %d context size %d" % (t["tid"], csize))
-        else:
+        if not need(crva, csize, "thread context"):
+            pass
+        elif csize == 1232:  # CONTEXT_AMD64
             t["ctx_flags"] = u32(crva + 0x30)
-            t["rsp"] = u64(crva + 0x78 + 8 * 4)
+            t["rsp"] = t["sp"] = u64(crva + 0x78 + 8 * 4)
             t["rbp"] = u64(crva + 0x78 + 8 * 5)
-            t["rip"] = u64(crva + 0xF8)
+            t["rip"] = t["pc"] = u64(crva + 0xF8)
             t["eflags"] = u32(crva + 0x44)
             t["cs"] = u16(crva + 0x38)
+        elif csize == 912:  # CONTEXT_ARM64 (ARM64_NT_CONTEXT)
+            t["ctx_flags"] = u32(crva)
+            t["cpsr"] = u32(crva + 4)
+            t["x0"] = u64(crva + 8)
+            t["fp"] = u64(crva + 8 + 8 * 29)
+            t["lr"] = u64(crva + 8 + 8 * 30)
+            t["sp"] = u64(crva + 0x100)
+            t["pc"] = u64(crva + 0x108)
+            t["fpsr"] = u32(crva + 0x314)
+        else:
+            errors.append("thread %d context size %d" % (t["tid"], csize))
         threads.append(t)
     out["threads"] = threads
 
