@@ -222,7 +222,7 @@ void sc_compare(const jm_node *json, size_t thread, sc_map_fn map, void *ud,
             rel - (trust && strcmp(trust, "context") == 0 ? 0 : 1);
         sc_chain eu = {0}, bu = {0};
         sc_run_tool("eu-addr2line", file, &a, 1, &eu);
-        sc_run_tool("addr2line", file, &a, 1, &bu);
+        sc_run_tool(ADDR2LINE, file, &a, 1, &bu);
         st->frames++;
         st->entries += eu.n;
         int m_eu = chain_eq(&ours, &eu, 1), m_bu = chain_eq(&ours, &bu, 0);

@@ -17,6 +17,15 @@
 
 #define SC_MAX_CHAIN 16
 
+/* binutils of the architecture the programs are built for (the cross
+ * build's aarch64-linux-gnu-objcopy ...; CMakeLists.txt passes CMake's). */
+#ifndef OBJCOPY
+#define OBJCOPY "objcopy"
+#endif
+#ifndef ADDR2LINE
+#define ADDR2LINE "addr2line"
+#endif
+
 typedef struct sc_entry {
     char *function; /* NULL: "??" */
     char *file;     /* NULL: "??" */

@@ -143,8 +143,8 @@ static int setup(void **state)
              "set -e; cd '%s'; mkdir bin lib served;"
              "cp '%s' bin/c_pie; cp '%s' lib/libdl_b.so;"
              "for f in bin/c_pie lib/libdl_b.so; do"
-             "  objcopy --only-keep-debug $f served/$(basename $f).debug;"
-             "  objcopy --strip-debug $f; done",
+             "  " OBJCOPY " --only-keep-debug $f served/$(basename $f).debug;"
+             "  " OBJCOPY " --strip-debug $f; done",
              c->dir, C_PIE, LIB_B);
     assert_int_equal(system(cmd), 0);
     /* The report of the stripped program, crashing in libdl_b. */
