@@ -57,6 +57,10 @@ aarch64_packages=(
     libc6-dev:arm64 libunwind-dev:arm64 libprotobuf-c-dev:arm64
     libcmocka-dev:arm64 libdw-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64
     libcurl4-openssl-dev:arm64 libdebuginfod-dev:arm64
+    # The run-time libstdc++ where the arm64 loader looks (the cross g++'s
+    # copy is in /usr/aarch64-linux-gnu/lib, outside its search path):
+    # the C++ test programs and libmayday-cxx's users need it under qemu.
+    libstdc++6:arm64
 )
 case $group in
 default) ;;
