@@ -7,13 +7,21 @@
 # when there is one, else the build's) must name the exception
 # std::out_of_range (as c++filt demangles St12out_of_range).
 #
+# A cross build (TOOLCHAIN, e.g. cmake/aarch64-linux-gnu.cmake) builds the
+# consumers with that toolchain file and pkg-config looking only at the
+# target's .pc files (as the toolchain file does), and runs the programs
+# and the CLI through $MAYDAY_EMULATOR (qemu-aarch64).
+#
 # Context: a CTest test (Tests/failure/CMakeLists.txt), normal context.
 # Usage: test_install_cxx.sh BUILD_DIR SOURCE_DIR LIBDIR CXX GENERATOR CLI
-#        [SANITIZE]
+#        [SANITIZE [TOOLCHAIN]]
 # Exit: 0 pass, 1 fail, 77 skipped (sanitizer builds).
 set -euo pipefail
 
 build=$1 src=$2 libdir=$3 cxx=$4 generator=$5 cli=$6 sanitize=${7:-}
+toolchain=${8:-}
+# shellcheck disable=SC2206 # the emulator's words (may hold options)
+emu=(${MAYDAY_EMULATOR:-})
 if [[ -n $sanitize ]]; then
     echo "SKIP: sanitizer build (MAYDAY_SANITIZE=$sanitize)"
     exit 77
@@ -35,7 +43,7 @@ fail() {
 check() {
     local name=$1 bin=$2 dir=$tmp/reports-$1 st=0
     shift 2
-    env "$@" "$bin" "$dir" >"$tmp/$name.out" 2>&1 || st=$?
+    env "$@" "${emu[@]}" "$bin" "$dir" >"$tmp/$name.out" 2>&1 || st=$?
     if ((st != 128 + 6)); then
         fail "$name: exit status $st, want 134 (SIGABRT)"
         return
@@ -46,7 +54,7 @@ check() {
         return
     fi
     local json
-    json=$("$cli" decode --format json "${reports[0]}")
+    json=$("${emu[@]}" "$cli" decode --format json "${reports[0]}")
     if ! grep -q "\"type\": \"$want\"" <<<"$json" ||
         ! grep -q '"reason": "uncaught"' <<<"$json"; then
         fail "$name: the decoded report lacks type $want / reason uncaught"
@@ -66,6 +74,12 @@ done
 [[ -x $prefix/bin/mayday ]] && cli=$prefix/bin/mayday
 
 export PKG_CONFIG_PATH=$lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
+cross=()
+if [[ -n $toolchain ]]; then
+    triple=$("$cxx" -dumpmachine)
+    export PKG_CONFIG_LIBDIR=/usr/lib/$triple/pkgconfig:/usr/share/pkgconfig
+    cross=(-DCMAKE_TOOLCHAIN_FILE="$toolchain")
+fi
 if "$cxx" -o "$tmp/pc_cxx" "$app" $(pkg-config --cflags --libs mayday-cxx) \
     >"$tmp/pc.log" 2>&1; then
     check pkg-config "$tmp/pc_cxx" LD_LIBRARY_PATH="$lib"
@@ -75,7 +89,7 @@ else
 fi
 
 cdir=$tmp/consumer
-if cmake -S "$src/Tests/failure/consumer" -B "$cdir" -G "$generator" \
+if cmake -S "$src/Tests/failure/consumer" -B "$cdir" -G "$generator" "${cross[@]}" \
     -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_PREFIX_PATH="$prefix" \
     -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DAPP_SOURCE="$app" \
     >"$tmp/cfg.log" 2>&1 && cmake --build "$cdir" >"$tmp/build.log" 2>&1; then
