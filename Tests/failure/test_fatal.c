@@ -44,6 +44,12 @@ typedef struct fscen {
     const char *json_kind;
 } fscen;
 
+#if defined(__aarch64__)
+#define TRAP_SIGNAL SIGTRAP
+#else
+#define TRAP_SIGNAL SIGILL
+#endif
+
 static const fscen scen[] = {
     {"fatal", 0, SIGABRT, K(FATAL), "disk on fire", 0, "child_fatal_caller",
      "fatal"},
@@ -69,7 +75,8 @@ static const fscen scen[] = {
     {"assert", 0, SIGABRT, K(ASSERT), 0, "Assertion `1 + 1 == 3' failed.",
      "main", "assert"},
     {"abort", 0, SIGABRT, K(ABORT), 0, 0, "main", "abort"},
-    {"trap", 0, SIGILL, K(TRAP), 0, 0, "child_trap", "trap"},
+    /* __builtin_trap: ud2 (SIGILL) on x86_64, brk (SIGTRAP) on aarch64 */
+    {"trap", 0, TRAP_SIGNAL, K(TRAP), 0, 0, "child_trap", "trap"},
 };
 
 static char *g_child;

@@ -103,7 +103,10 @@ uint32_t mds_fail_classify_abort_msg(const char *msg)
     return MDS_FAIL_LIBC_FATAL;
 }
 
-/* __builtin_trap(): gcc and clang emit ud2 (0f 0b) on x86_64. */
+/* __builtin_trap(): gcc and clang emit ud2 (0f 0b) on x86_64 (SIGILL);
+ * on aarch64 a brk, SIGTRAP TRAP_BRKPT with the pc at it: gcc's is
+ * brk #0x3e8, clang's brk #0x1 (other immediates are breakpoints a
+ * program or a debugger put there, not a trap). */
 static int is_trap(const mds_request *req)
 {
 #if defined(__x86_64__)
@@ -111,6 +114,12 @@ static int is_trap(const mds_request *req)
     return req->signo == SIGILL && req->info.si_code == ILL_ILLOPN &&
            mds_safe_read(b, req->regs.v[MDS_REG_PC], 2) == 0 && b[0] == 0x0f &&
            b[1] == 0x0b;
+#elif defined(__aarch64__)
+    uint32_t insn;
+    return req->signo == SIGTRAP && req->info.si_code == TRAP_BRKPT &&
+           mds_safe_read(&insn, req->regs.v[MDS_REG_PC], 4) == 0 &&
+           (insn == 0xd4207d00u /* brk #0x3e8 */ ||
+            insn == 0xd4200020u /* brk #0x1 */);
 #else
     (void)req; /* not recognised on this architecture yet */
     return 0;
