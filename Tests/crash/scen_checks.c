@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "emu.h"
 #include "scen.h"
 
 const Mayday__Thread *scen_thread_named(const Mayday__Report *r,
@@ -65,6 +66,24 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
+/* qemu-user's own RCU thread: a task of the process that qemu starts
+ * before the guest's first instruction (so the lowest tid after the main
+ * thread's, tids wrapping aside) and that blocks every signal: with no
+ * ptrace under qemu nothing can stop it (docs/platforms.md). */
+static int qemu_rcu_thread(const Mayday__Report *r, const Mayday__Thread *t)
+{
+    if (!mdt_emulator() || !r->process ||
+        t->state != MAYDAY__THREAD_STATE__THREAD_STATE_NOT_SUSPENDED ||
+        !t->note || !strstr(t->note, "blocks mayday's signal") ||
+        t->tid == r->process->pid)
+        return 0;
+    for (size_t i = 0; i < r->n_threads; i++)
+        if (r->threads[i]->tid != r->process->pid &&
+            r->threads[i]->tid < t->tid)
+            return 0;
+    return 1;
+}
+
 /* Every thread that is not the crashed one nor mayday's own was stopped,
  * with all its registers. */
 void check_all_stopped(const scen *s, const Mayday__Report *r, const char *path)
@@ -77,6 +96,8 @@ void check_all_stopped(const scen *s, const Mayday__Report *r, const char *path)
         if (t->crashed ||
             t->state == MAYDAY__THREAD_STATE__THREAD_STATE_REPORTER ||
             t->state == MAYDAY__THREAD_STATE__THREAD_STATE_CURRENT)
+            continue;
+        if (qemu_rcu_thread(r, t))
             continue;
         others++;
         if (t->state != MAYDAY__THREAD_STATE__THREAD_STATE_SUSPENDED)
