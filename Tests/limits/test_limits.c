@@ -27,6 +27,7 @@
 
 #include "crash/handler/state.h"
 #include "json_mini.h"
+#include "emu.h"
 #include "mdt.h"
 
 #define TIMEOUT_MS 60000
@@ -108,8 +109,11 @@ static char *cli(const char *path, int json)
 {
     if (!MAYDAY_CLI[0])
         return 0;
-    char cmd[4400];
-    snprintf(cmd, sizeof cmd, "'%s' decode %s '%s' 2>&1", MAYDAY_CLI,
+    /* The CLI of this build is a target program: through the emulator. */
+    const char *emu = mdt_emulator();
+    char cmd[5400];
+    snprintf(cmd, sizeof cmd, "%s '%s' decode %s '%s' 2>&1", emu ? emu : "",
+             MAYDAY_CLI,
              json ? "--format json" : "", path);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
@@ -251,8 +255,18 @@ static void test_deep_overflow(void **state)
                      (unsigned long long)rec, mdt_frames_in(t, rlo, rhi),
                      t->frames_omitted, depth);
         /* The stack is walked in order across the gap. */
-        for (size_t k = 1; k < t->n_frames; k++)
+        for (size_t k = 1; k < t->n_frames; k++) {
+#if defined(__aarch64__)
+            /* aarch64: the innermost level faulted in its prologue
+             * (stp x29, x30, [sp, #-N]! is its first store) before its sp
+             * moved: its sp is its caller's. */
+            if (k == 1) {
+                assert_true(t->frames[1]->sp >= t->frames[0]->sp);
+                continue;
+            }
+#endif
             assert_true(t->frames[k]->sp > t->frames[k - 1]->sp);
+        }
         if (i == 0)
             check_deep_cli(&x, t);
         run_done(&x);
@@ -458,6 +472,26 @@ static void test_many_segments(void **state)
 
 /* ------------------------------------------------------------ argv */
 
+/* Under qemu-user the report's argv is the process's real command line
+ * in /proc (the library reads /proc/self/task/TID/cmdline, which qemu
+ * does not fake): the emulator's words come first, then the program's
+ * argv. Checks those words and returns how many there are. */
+static size_t emu_words(const Mayday__Process *p)
+{
+    const char *emu = mdt_emulator();
+    if (!emu)
+        return 0;
+    char words[1024];
+    snprintf(words, sizeof words, "%s", emu);
+    size_t e = 0;
+    for (char *w = strtok(words, " "); w; w = strtok(NULL, " ")) {
+        assert_true(e < p->n_argv);
+        assert_string_equal(p->argv[e], w);
+        e++;
+    }
+    return e;
+}
+
 static void test_argv(void **state)
 {
     (void)state;
@@ -474,16 +508,17 @@ static void test_argv(void **state)
         const Mayday__Process *p = x.r->process;
         assert_true(x.r->argv_truncated);
         /* What is kept is the real command line, from the start. */
-        assert_true(p->n_argv >= 4);
-        assert_string_equal(p->argv[0], child);
-        assert_string_equal(p->argv[1], x.dir);
-        assert_string_equal(p->argv[2], "limits-argv");
+        size_t e = emu_words(p);
+        assert_true(p->n_argv >= e + 4);
+        assert_string_equal(p->argv[e], child);
+        assert_string_equal(p->argv[e + 1], x.dir);
+        assert_string_equal(p->argv[e + 2], "limits-argv");
         size_t kept = 0;
         for (size_t k = 0; k < p->n_argv; k++)
             kept += strlen(p->argv[k]) + 1;
         assert_true(kept <= 4096 && kept > 4096 - 1002);
-        for (size_t k = 3; k < p->n_argv; k++)
-            assert_memory_equal(p->argv[k], a[k - 3], strlen(p->argv[k]));
+        for (size_t k = e + 3; k < p->n_argv; k++)
+            assert_memory_equal(p->argv[k], a[k - e - 3], strlen(p->argv[k]));
         if (i == 0) {
             char *text = cli(x.report, 0);
             if (text) {
@@ -500,7 +535,7 @@ static void test_argv(void **state)
         const char *short_args[] = {"limits-argv", "short", 0};
         run_child(&x, short_args);
         assert_false(x.r->argv_truncated);
-        assert_int_equal(x.r->process->n_argv, 4);
+        assert_int_equal(x.r->process->n_argv, emu_words(x.r->process) + 4);
         run_done(&x);
     }
 }
