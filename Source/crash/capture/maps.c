@@ -127,9 +127,16 @@ int mds_maps_capture(mds_capture *c)
     c->maps_capped = 0;
     if (!c->maps || !c->readbuf)
         return -EINVAL;
-    /* Under the /proc/PID descriptor reserved at install (a full
-     * descriptor table does not stop it). */
-    long fd = mds_proc_open("maps", O_RDONLY | O_CLOEXEC);
+    /* By its absolute path first: qemu-user emulates /proc/self/maps
+     * (the guest's map) only when opened by that name; "maps" under a
+     * directory descriptor is qemu's own host map there. Then under the
+     * /proc/PID descriptor reserved at install (/proc not at /proc any
+     * more: a chroot after install). A full descriptor table: the spares
+     * (mds_open_reserved). */
+    long fd = mds_open_reserved(AT_FDCWD, "/proc/self/maps",
+                                O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        fd = mds_proc_open("maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return (int)fd;
     char *buf = c->readbuf;
