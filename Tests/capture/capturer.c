@@ -8,7 +8,8 @@
  *
  * Environment: CAP_STACK, CAP_CRASHED_STACK, CAP_BUDGET, CAP_WINDOW,
  * CAP_FLAGS (capture_flags), CAP_MAX_BYTES, CAP_MODE (thread | signal),
- * CAP_STOP (stop_method, a number),
+ * CAP_STOP (stop_method, a number), CAP_MAPS_COPY (maps: a file to copy
+ * /proc/self/maps to before the stop),
  * CAP_ATTACH_CONFIG, CAP_ATTACH_API (paths).
  *
  * Context: a test program (normal code that crashes on purpose).
@@ -375,6 +376,24 @@ int main(int argc, char **argv)
     if (!strcmp(s, "maps")) {
         touch_stack();
         fflush(out);
+        /* Under an emulator the parent's /proc/PID/maps is the
+         * emulator's host map: the map as this program sees it, copied
+         * now (no allocation: the heap stays as it is). */
+        const char *copy = getenv("CAP_MAPS_COPY");
+        if (copy) {
+            static char buf[1 << 16];
+            int in = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+            int to = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                          0600);
+            if (in < 0 || to < 0)
+                die("maps copy");
+            ssize_t n;
+            while ((n = read(in, buf, sizeof buf)) > 0)
+                if (write(to, buf, (size_t)n) != n)
+                    die("maps copy");
+            close(in);
+            close(to);
+        }
         raise(SIGSTOP); /* the parent reads /proc/PID/maps now */
         null_write();
     }
