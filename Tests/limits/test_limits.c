@@ -597,11 +597,17 @@ static void test_crumbs(void **state)
 
 /* ------------------------------------ more crashers than waiting slots */
 
+/* 64 threads crash at once: at most 16 wait in a slot (listed as
+ * crashed), the others are counted as dropped. How many of them get to
+ * fault before the process dies depends on the scheduler (on a loaded
+ * machine often fewer than 17: then nothing is dropped, seen 2 runs of
+ * 4), so each run checks the invariants and the batch must show drops at
+ * least once. */
 static void test_waiting_slots(void **state)
 {
     (void)state;
-    int runs = mdt_repeat(10);
-    for (int i = 0; i < runs; i++) {
+    int runs = mdt_repeat(10), dropping = 0, cli_checked = 0;
+    for (int i = 0; i < runs || (!dropping && i < 5 * runs); i++) {
         run x;
         const char *args[] = {"limits-threads", "64", 0};
         run_child(&x, args);
@@ -610,11 +616,9 @@ static void test_waiting_slots(void **state)
         for (size_t k = 0; k < r->n_threads; k++)
             too += k != r->crashed_thread && r->threads[k]->crashed;
         assert_true(too <= 16);
-        if (r->crashed_threads_dropped == 0)
-            fail_msg("64 threads crashed, %zu listed as crashed too, none "
-                     "counted as dropped",
-                     too);
-        if (i == 0) {
+        dropping += r->crashed_threads_dropped > 0;
+        if (r->crashed_threads_dropped > 0 && !cli_checked) {
+            cli_checked = 1;
             char *text = cli(x.report, 0);
             if (text) {
                 assert_non_null(
@@ -630,6 +634,9 @@ static void test_waiting_slots(void **state)
         }
         run_done(&x);
     }
+    if (!dropping)
+        fail_msg("64 threads crashed at once in every run, and no run "
+                 "counted a thread as dropped");
 }
 
 static int teardown(void **state)
