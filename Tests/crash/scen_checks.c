@@ -68,8 +68,8 @@ static char *slurp(const char *path, size_t *len)
 
 /* qemu-user's own RCU thread: a task of the process that qemu starts
  * before the guest's first instruction (so the lowest tid after the main
- * thread's, tids wrapping aside) and that blocks every signal: with no
- * ptrace under qemu nothing can stop it (docs/platforms.md). */
+ * thread's, counted past a wrap of pid_max) and that blocks every signal:
+ * with no ptrace under qemu nothing can stop it (docs/platforms.md). */
 static int qemu_rcu_thread(const Mayday__Report *r, const Mayday__Thread *t)
 {
     if (!mdt_emulator() || !r->process ||
@@ -77,10 +77,14 @@ static int qemu_rcu_thread(const Mayday__Report *r, const Mayday__Thread *t)
         !t->note || !strstr(t->note, "blocks mayday's signal") ||
         t->tid == r->process->pid)
         return 0;
-    for (size_t i = 0; i < r->n_threads; i++)
-        if (r->threads[i]->tid != r->process->pid &&
-            r->threads[i]->tid < t->tid)
+    /* Distance from main's tid, unsigned: a tid that wrapped past
+     * pid_max is far, not near (seen: qemu's thread 32765, a worker 300). */
+    uint32_t pid = r->process->pid, mine = (uint32_t)t->tid - pid;
+    for (size_t i = 0; i < r->n_threads; i++) {
+        uint32_t d = (uint32_t)r->threads[i]->tid - pid;
+        if (d != 0 && d < mine)
             return 0;
+    }
     return 1;
 }
 
