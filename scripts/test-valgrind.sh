@@ -47,7 +47,7 @@ skip_args="$skip_args,xmm,pointers,overflow-main,maps"
 # threads in live reports (valgrind has no ptrace stopper), its argv[0],
 # a parked thread's system call; and a FUSE wait valgrind times
 # differently (docs/testing.md).
-skip_args="$skip_args,parked,hang-continue,hang-end,hang-end-term,limits-argv,hung-fs"
+skip_args="$skip_args,parked,hang-continue,hang-end,hang-end-term,limits-argv,hung-fs,limits-cap"
 # Thread control under valgrind (docs/testing.md): no altstack injection,
 # vfork run as fork, threads that wait in valgrind's lock block signals.
 skip_args="$skip_args,overflow-thread-before,handoff-timeout,writer"

@@ -24,6 +24,7 @@
 
 #include <cmocka.h>
 
+#include "crash/handler/fields.h"
 #include "pbenc_oracle.h"
 
 /* ----------------------------------------------- exact wire bytes */
@@ -478,6 +479,51 @@ static void test_finish_closes_open(void **state)
     sink_close(&s);
 }
 
+/* mds_pb_begin_min: at every cap a message is either absent or holds
+ * the fields it was opened for; never an empty opening. mds_pb_fits:
+ * two fields that go together, both or neither. */
+static void test_begin_min(void **state)
+{
+    (void)state;
+    sink s;
+    sink_open(&s, 0);
+    int seen_cut = 0;
+    for (uint64_t cap = 0; cap < 400; cap++) {
+        mds_writer w;
+        mds_pb pb;
+        sink_writer(&s, &w, cap);
+        mds_pb_init(&pb, &w, 0);
+        for (int i = 0; i < 12; i++) {
+            if (mds_pb_begin_min(&pb, F_REPORT_MAPPINGS,
+                                 2 * MDS_PB_VARINT_MAX) == 0) {
+                mds_pb_uint64(&pb, F_MAPPING_START, 0x7f0000000000ull + i);
+                mds_pb_uint64(&pb, F_MAPPING_SIZE, 4096);
+                mds_pb_string(&pb, F_MAPPING_PATH, "/lib/x.so");
+            }
+            mds_pb_end(&pb);
+        }
+        if (mds_pb_fits(&pb, 2 * MDS_PB_VARINT_MAX) == 0) {
+            mds_pb_uint64(&pb, 27, 1); /* rlimit_fsize */
+            mds_pb_uint64(&pb, 21, 2); /* threads_not_suspended */
+        }
+        assert_int_equal(pb.depth, 0);
+        assert_int_equal(pb.dead, 0);
+        assert_int_equal(mds_pb_finish(&pb), 0);
+        sink_collect(&s, &w);
+        Mayday__Report *r = mayday__report__unpack(NULL, s.outlen, s.out);
+        assert_non_null(r);
+        for (size_t i = 0; i < r->n_mappings; i++) {
+            assert_true(r->mappings[i]->has_start);
+            assert_true(r->mappings[i]->has_size);
+        }
+        assert_int_equal(r->has_rlimit_fsize, r->has_threads_not_suspended);
+        seen_cut += r->n_mappings > 0 && r->n_mappings < 12;
+        mayday__report__free_unpacked(r, NULL);
+    }
+    assert_true(seen_cut > 100);
+    sink_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -491,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_cap_file),
         cmocka_unit_test(test_disk_full),
         cmocka_unit_test(test_finish_closes_open),
+        cmocka_unit_test(test_begin_min),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

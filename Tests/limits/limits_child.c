@@ -16,6 +16,10 @@
  *   limits_child DIR limits-crumbs      40 breadcrumbs, a 200-byte one, a
  *                                       300-byte annotation; crash
  *   limits_child DIR limits-threads N   N threads crash at once
+ *   limits_child DIR limits-cap N BYTES N more mappings (anonymous pages
+ *                                       of alternating protection), a
+ *                                       report capped at BYTES (0: the
+ *                                       default); crash
  *
  * Context: a test program (normal code that crashes on purpose).
  */
@@ -25,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -56,10 +61,12 @@ static void print_depth(int signo, const char *path, void *data)
         return;
 }
 
-static void install(mayday_crash_cb cb)
+static void install_cap(mayday_crash_cb cb, uint32_t max_bytes)
 {
     mayday_config cfg;
     mayday_config_init(&cfg);
+    if (max_bytes)
+        cfg.max_report_bytes = max_bytes;
     /* limits-threads: the other threads must get to crash, not be
      * stopped (ptrace would stop most of them before they fault). */
     if (getenv("LIMITS_NO_STOP"))
@@ -74,6 +81,22 @@ static void install(mayday_crash_cb cb)
                 mayday_strerror(r));
         _exit(91);
     }
+}
+
+static void install(mayday_crash_cb cb) { install_cap(cb, 0); }
+
+/* n pages in one reservation, every other one read-only: n mappings the
+ * kernel cannot merge. */
+static void many_mappings(long n)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    char *m = mmap(0, (size_t)(n * pg), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        die("mmap");
+    for (long i = 1; i < n; i += 2)
+        if (mprotect(m + i * pg, (size_t)pg, PROT_READ) != 0)
+            die("mprotect");
 }
 
 __attribute__((noinline)) void limits_crash(void)
@@ -164,6 +187,10 @@ int main(int argc, char **argv)
         big[300] = 0;
         if (mayday_annotate("long", big) < 0)
             die("annotate");
+        limits_crash();
+    } else if (!strcmp(s, "limits-cap") && argc == 5) {
+        many_mappings(atol(argv[3]));
+        install_cap(0, (uint32_t)strtoul(argv[4], 0, 10));
         limits_crash();
     } else if (!strcmp(s, "limits-threads") && argc == 4) {
         int n = atoi(argv[3]);

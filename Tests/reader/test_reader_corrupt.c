@@ -22,6 +22,7 @@
 #include "common.h"
 #include "schema_check.h"
 #include "fixture.h"
+#include "normal/reader/reader.h"
 
 typedef struct ctx {
     char *dir;
@@ -213,6 +214,24 @@ static void test_bad_indexes(void **state)
     f->has_image = 1;
     f->image = (uint32_t)pb->n_images;
     assert_int_equal(parse_message(pb), MAYDAY_ECORRUPT);
+    /* Cut by the size cap before the image list: the frame loses its
+     * image, the report loads. */
+    pb->has_truncated = pb->truncated = 1;
+    {
+        size_t len;
+        unsigned char *b = fx_frame(pb, &len);
+        mayday_report *r = NULL;
+        assert_int_equal(mayday_report_parse(b, len, &r), 0);
+        const Mayday__Report *got = md_report_pb(r);
+        assert_false(got->threads[1]->frames[0]->has_image);
+        FILE *dn = fopen("/dev/null", "w");
+        assert_int_equal(mayday_report_format(r, MAYDAY_FORMAT_TEXT, dn), 0);
+        assert_int_equal(mayday_report_format(r, MAYDAY_FORMAT_JSON, dn), 0);
+        fclose(dn);
+        mayday_report_free(r);
+        free(b);
+    }
+    pb->has_truncated = pb->truncated = 0;
     f->image = keep;
     pb->threads[0]->n_registers--;
     assert_int_equal(parse_message(pb), MAYDAY_ECORRUPT);

@@ -175,8 +175,12 @@ void mds_put_fp(mds_pb *pb, uint32_t format, const void *data, size_t len,
                 off[i] = f->xsave_off[i];
                 size[i] = f->xsave_size[i];
             }
-            mds_pb_packed_uint64(pb, F_FP_XSAVE_OFFSETS, off, n);
-            mds_pb_packed_uint64(pb, F_FP_XSAVE_SIZES, size, n);
+            /* Both or neither: the reader pairs them. */
+            if (mds_pb_fits(pb, 2 * (MDS_PB_VARINT_MAX + 10 * (uint64_t)n)) ==
+                0) {
+                mds_pb_packed_uint64(pb, F_FP_XSAVE_OFFSETS, off, n);
+                mds_pb_packed_uint64(pb, F_FP_XSAVE_SIZES, size, n);
+            }
         }
     }
     mds_pb_end(pb);

@@ -218,7 +218,10 @@ void mds_put_mappings(mds_pb *pb, const mds_capture *c)
         return;
     for (uint32_t i = 0; i < c->nmaps; i++) {
         const mds_mapping *m = &c->maps[i];
-        if (mds_pb_begin(pb, F_REPORT_MAPPINGS) == 0) {
+        /* A mapping without its start and size would make the whole
+         * report unreadable (the reader's lookups bisect them). */
+        if (mds_pb_begin_min(pb, F_REPORT_MAPPINGS, 2 * MDS_PB_VARINT_MAX) ==
+            0) {
             mds_pb_uint64(pb, F_MAPPING_START, m->start);
             mds_pb_uint64(pb, F_MAPPING_SIZE, m->end - m->start);
             mds_pb_uint64(pb, F_MAPPING_FLAGS, m->flags);

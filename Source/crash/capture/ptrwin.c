@@ -60,7 +60,7 @@ static void put_window(mds_pb *pb, mds_capture *c, const win *w)
     size_t n = mds_read_prefix(c->winbuf, w->lo, len);
     if (n == 0)
         return;
-    if (mds_pb_begin(pb, F_THREAD_MEMORY) == 0) {
+    if (mds_pb_begin_min(pb, F_THREAD_MEMORY, MDS_PB_VARINT_MAX) == 0) {
         mds_pb_uint64(pb, F_MEMORY_ADDRESS, w->lo);
         mds_pb_bytes(pb, F_MEMORY_DATA, c->winbuf, n);
         for (int i = 0; i < NGPR; i++)

@@ -166,7 +166,7 @@ void mds_put_stack(mds_pb *pb, mds_capture *c, const mds_regs *regs,
         limit = MDS_STACK_LIMIT_UNREADABLE; /* the map said otherwise */
     }
     if (n) {
-        if (mds_pb_begin(pb, F_THREAD_STACK) == 0) {
+        if (mds_pb_begin_min(pb, F_THREAD_STACK, MDS_PB_VARINT_MAX) == 0) {
             mds_pb_uint64(pb, F_MEMORY_ADDRESS, lo);
             mds_pb_bytes(pb, F_MEMORY_DATA, c->stackbuf, n);
         }

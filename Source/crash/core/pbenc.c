@@ -299,6 +299,21 @@ int mds_pb_begin(mds_pb *pb, uint32_t num)
     return 0;
 }
 
+int mds_pb_begin_min(mds_pb *pb, uint32_t num, size_t need)
+{
+    /* Counted as tag + 5 bytes of length, like mds_pb_begin. */
+    if (!room(pb, mds_pb_varint_size((uint64_t)num << 3) + PLACEHOLDER + need)) {
+        pb->dead++;
+        return MAYDAY_ETOOBIG;
+    }
+    return mds_pb_begin(pb, num);
+}
+
+int mds_pb_fits(mds_pb *pb, uint64_t n)
+{
+    return room(pb, n) ? 0 : MAYDAY_ETOOBIG;
+}
+
 int mds_pb_end(mds_pb *pb)
 {
     if (pb->dead > 0) {

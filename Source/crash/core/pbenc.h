@@ -60,7 +60,19 @@ int mds_pb_packed_uint64(mds_pb *pb, uint32_t field, const uint64_t *v,
                          size_t n);
 
 int mds_pb_begin(mds_pb *pb, uint32_t field);
+/* Like mds_pb_begin, but opens the message only if `need` more bytes fit
+ * in it: the fields a reader requires of every such message (a mapping's
+ * start and size, a memory region's address) are then written whole, and
+ * a size cap drops the message entirely rather than leaving it without
+ * them. Pair with mds_pb_end as mds_pb_begin. */
+int mds_pb_begin_min(mds_pb *pb, uint32_t field, size_t need);
 int mds_pb_end(mds_pb *pb);
+/* 0 if n more bytes fit below the soft limit; otherwise marks the
+ * encoder truncated (drops every further field) and MAYDAY_ETOOBIG. For
+ * fields that must be written together or not at all. */
+int mds_pb_fits(mds_pb *pb, uint64_t n);
+/* Bytes of the largest encoding of a varint field (tag below 2^11). */
+#define MDS_PB_VARINT_MAX 12
 
 /* Lets the fields that follow use the reserve (at depth 0 only). Clears the
  * drop-everything state so completeness fields can still be written. */

@@ -75,8 +75,11 @@ static int check_header(const unsigned char *h, size_t have)
     return 0;
 }
 
-/* Every index and count the formatters rely on. */
-static int validate(const Mayday__Report *r)
+/* Every index and count the formatters rely on. A report cut by its size
+ * cap may end before the image list that frames written earlier (the
+ * crashed thread's) point into: those frames lose their image, the report
+ * stays readable. The same in a report that was not cut is corruption. */
+static int validate(Mayday__Report *r)
 {
     if (r->header && r->header->has_uuid && r->header->uuid.len != 16)
         return MAYDAY_ECORRUPT;
@@ -87,9 +90,12 @@ static int validate(const Mayday__Report *r)
         if (t->n_registers != 0 && t->n_registers != r->n_register_names)
             return MAYDAY_ECORRUPT;
         for (size_t k = 0; k < t->n_frames; k++) {
-            const Mayday__Frame *f = t->frames[k];
-            if (f->has_image && f->image >= r->n_images)
-                return MAYDAY_ECORRUPT;
+            Mayday__Frame *f = t->frames[k];
+            if (f->has_image && f->image >= r->n_images) {
+                if (!r->truncated)
+                    return MAYDAY_ECORRUPT;
+                f->has_image = 0;
+            }
         }
     }
     return md_validate_contents(r); /* issue 11 */
