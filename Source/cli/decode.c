@@ -169,8 +169,11 @@ int cmd_decode(int argc, char **argv)
         if (rc)
             status = rc;
     }
-    if (!sym)
+    if (!sym) {
+        fprintf(stderr, "mayday: cannot start the symbolicator: %s\n",
+                strerror(ENOMEM));
         status = EXIT_BAD_INPUT;
+    }
     if (status == 0 && strict_failed)
         status = EXIT_STRICT;
     mdc_sym_free(sym);

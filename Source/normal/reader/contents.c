@@ -183,6 +183,25 @@ static int sp_register(const Mayday__Report *r)
  * every mapping of a report (hundreds, with 128 threads): the register
  * is looked up once, and each thread's sp compared with the mapping's
  * bounds (mappings do not overlap), not searched for. */
+/* A thread's stack pointer: where its stack copy starts, else its sp
+ * register, else its first frame's. 0 if none. */
+static int thread_sp(const Mayday__Thread *t, int spk, uint64_t *sp)
+{
+    if (t->stack && t->stack->has_address) {
+        *sp = t->stack->address;
+        return 1;
+    }
+    if (spk >= 0 && (size_t)spk < t->n_registers) {
+        *sp = t->registers[spk];
+        return 1;
+    }
+    if (t->n_frames && t->frames[0]->has_sp) {
+        *sp = t->frames[0]->sp;
+        return 1;
+    }
+    return 0;
+}
+
 int md_stack_owner(const Mayday__Report *r, int mi)
 {
     if (mi < 0 || !(r->mappings[mi]->flags & 4))
@@ -190,31 +209,67 @@ int md_stack_owner(const Mayday__Report *r, int mi)
     const Mayday__Mapping *m = r->mappings[mi];
     int spk = sp_register(r);
     for (size_t i = 0; i < r->n_threads; i++) {
-        const Mayday__Thread *t = r->threads[i];
-        uint64_t sp = 0;
-        int has = 0;
-        if (t->stack && t->stack->has_address) {
-            sp = t->stack->address;
-            has = 1;
-        } else if (spk >= 0 && (size_t)spk < t->n_registers) {
-            sp = t->registers[spk];
-            has = 1;
-        } else if (t->n_frames && t->frames[0]->has_sp) {
-            sp = t->frames[0]->sp;
-            has = 1;
-        }
-        if (has && sp >= m->start && sp - m->start < m->size)
+        uint64_t sp;
+        if (thread_sp(r->threads[i], spk, &sp) && sp >= m->start &&
+            sp - m->start < m->size)
             return (int)i;
     }
     return -1;
+}
+
+/* The same answer as md_stack_owner for each mapping (the first thread
+ * whose sp is in it), with one bisection per thread instead of a pass
+ * over the threads per mapping. */
+int *md_stack_owners(const Mayday__Report *r)
+{
+    int *o = malloc((r->n_mappings ? r->n_mappings : 1) * sizeof(*o));
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < r->n_mappings; i++)
+        o[i] = -1;
+    int spk = sp_register(r);
+    for (size_t i = 0; i < r->n_threads; i++) {
+        uint64_t sp;
+        if (!thread_sp(r->threads[i], spk, &sp))
+            continue;
+        int mi = md_mapping_of(r, sp);
+        if (mi >= 0 && (r->mappings[mi]->flags & 4) && o[mi] < 0)
+            o[mi] = (int)i;
+    }
+    return o;
+}
+
+static int owner_of(const Mayday__Report *r, const int *owners, int mi)
+{
+    if (mi < 0)
+        return -1;
+    return owners ? owners[mi] : md_stack_owner(r, mi);
+}
+
+/* snprintf(buf, n, "%s", s) without the format machinery. */
+static void copy_str(char *buf, size_t n, const char *s)
+{
+    if (!n)
+        return;
+    size_t k = strlen(s);
+    if (k >= n)
+        k = n - 1;
+    memcpy(buf, s, k);
+    buf[k] = 0;
 }
 
 /* What a mapping is, in a few words: "[stack] of thread 0", "guard page
  * below thread 3's stack", a file's basename, "anonymous". */
 void md_mapping_role(const Mayday__Report *r, int mi, char *buf, size_t n)
 {
+    md_mapping_role_ex(r, NULL, mi, buf, n);
+}
+
+void md_mapping_role_ex(const Mayday__Report *r, const int *owners, int mi,
+                        char *buf, size_t n)
+{
     const Mayday__Mapping *m = r->mappings[mi];
-    int owner = md_stack_owner(r, mi);
+    int owner = owner_of(r, owners, mi);
     const char *path = m->path && m->path[0] ? m->path : NULL;
     if (owner >= 0) {
         snprintf(buf, n, "stack of thread %d", owner);
@@ -222,17 +277,17 @@ void md_mapping_role(const Mayday__Report *r, int mi, char *buf, size_t n)
     }
     if (!(m->flags & 7) && mi + 1 < (int)r->n_mappings &&
         r->mappings[mi + 1]->start == m->start + m->size) {
-        int above = md_stack_owner(r, mi + 1);
+        int above = owner_of(r, owners, mi + 1);
         if (above >= 0) {
             snprintf(buf, n, "guard page below thread %d's stack", above);
             return;
         }
     }
     if (!(m->flags & 7)) {
-        snprintf(buf, n, "%s", path ? path : "no access (guard or reserve)");
+        copy_str(buf, n, path ? path : "no access (guard or reserve)");
         return;
     }
-    snprintf(buf, n, "%s", path ? path : "anonymous");
+    copy_str(buf, n, path ? path : "anonymous");
 }
 
 void md_describe_address(const Mayday__Report *r, uint64_t addr, char *buf,

@@ -7,8 +7,10 @@
  * addresses are "0x..." strings (JSON numbers lose precision above 2^53).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "normal/reader/json_contents.h"
+#include "normal/reader/json_frame.h"
 #include "normal/reader/jsonw.h"
 #include "normal/reader/reader.h"
 
@@ -222,35 +224,82 @@ static void emit_failure(md_jw *j, const Mayday__Report *r)
     md_jw_end(j);
 }
 
-static void emit_frame(md_jw *j, const mayday_report *rep,
+/* Image names for frames, once per report rather than per frame. */
+typedef struct frame_names {
+    const char **name;
+    size_t *len;
+    unsigned char *plain;
+} frame_names;
+
+static void names_init(frame_names *n, const Mayday__Report *r)
+{
+    size_t k = r->n_images ? r->n_images : 1;
+    n->name = malloc(k * sizeof(*n->name));
+    n->len = malloc(k * sizeof(*n->len));
+    n->plain = malloc(k);
+    if (!n->name || !n->len || !n->plain) {
+        free(n->name), free(n->len), free(n->plain);
+        n->name = NULL; /* NULL: looked up per frame */
+        return;
+    }
+    for (size_t i = 0; i < r->n_images; i++) {
+        const char *s = md_image_short_name(r->images[i]);
+        n->name[i] = s;
+        n->len[i] = s ? strlen(s) : 0;
+        n->plain[i] = 1;
+        for (size_t c = 0; c < n->len[i]; c++)
+            if (md_jw__special[(unsigned char)s[c]])
+                n->plain[i] = 0;
+    }
+}
+
+static void names_free(frame_names *n)
+{
+    if (!n->name)
+        return;
+    free(n->name), free(n->len), free(n->plain);
+}
+
+static void emit_frame(md_jw *j, const md_jf *keys, const mayday_report *rep,
                        const Mayday__Frame *f, size_t fi,
                        const mayday_symbol *sym, const char *status,
-                       const char *const *names)
+                       const frame_names *names)
 {
     const Mayday__Report *r = rep->pb;
     const Mayday__Image *img = f->has_image ? r->images[f->image] : NULL;
-    md_jw_obj(j, NULL);
-    md_jw_u64(j, "index", 1, fi);
-    md_jw_hex(j, "pc", f->has_pc, f->pc);
-    md_jw_hex(j, "sp", f->has_sp, f->sp);
-    md_jw_name(j, "trust", md_trust_name(f->has_trust ? f->trust : 0));
-    md_jw_u64(j, "image", f->has_image, f->image);
-    md_jw_str(j, "image_name",
-              img ? (names ? names[f->image] : md_image_short_name(img))
-                  : NULL);
-    md_jw_hex(j, "image_offset", img && f->has_pc,
-              img ? md_image_rel(img, f->pc) : 0);
-    md_jw_str(j, "symbol", sym ? sym->function : NULL);
-    md_jw_hex(j, "offset", sym && sym->function && !sym->inlined,
-              sym ? sym->offset : 0);
-    md_jw_str(j, "file", sym ? sym->file : NULL);
-    md_jw_u64(j, "line", sym && sym->line, sym ? sym->line : 0);
-    md_jw_u64(j, "column", sym && sym->column, sym ? sym->column : 0);
-    md_jw_bool(j, "inlined", sym && sym->inlined);
-    /* --- issue 14: decoder --- */
-    md_jw_str(j, "elf_symbol", sym && !sym->inlined ? sym->symbol : NULL);
-    md_jw_name(j, "symbolicated", status);
-    md_jw_end(j);
+    md_jf_frame x = {
+        .index = fi,
+        .has_pc = f->has_pc,
+        .pc = f->pc,
+        .has_sp = f->has_sp,
+        .sp = f->sp,
+        .trust = md_trust_name(f->has_trust ? f->trust : 0),
+        .has_image = f->has_image,
+        .image = f->image,
+        .has_image_offset = img && f->has_pc,
+        .image_offset = img ? md_image_rel(img, f->pc) : 0,
+        .symbol = sym ? sym->function : NULL,
+        .has_offset = sym && sym->function && !sym->inlined,
+        .offset = sym ? sym->offset : 0,
+        .file = sym ? sym->file : NULL,
+        .line = sym ? sym->line : 0,
+        .column = sym ? sym->column : 0,
+        .inlined = sym && sym->inlined,
+        /* --- issue 14: decoder --- */
+        .elf_symbol = sym && !sym->inlined ? sym->symbol : NULL,
+        .symbolicated = status,
+        .image_name_plain = 1,
+    };
+    if (img && names->name) {
+        x.image_name = names->name[f->image];
+        x.image_name_len = names->len[f->image];
+        x.image_name_plain = names->plain[f->image];
+    } else if (img) {
+        x.image_name = md_image_short_name(img);
+        x.image_name_len = x.image_name ? strlen(x.image_name) : 0;
+        x.image_name_plain = 0; /* not checked: the general path */
+    }
+    md_jf_emit(j, keys, &x);
 }
 
 /* --- issue 14: what register values point into (images' segments). */
@@ -278,11 +327,9 @@ static void emit_threads(md_jw *j, const mayday_report *rep,
                          const mayday_format_options *o)
 {
     const Mayday__Report *r = rep->pb;
-    /* Image names once, not per frame (NULL without memory: per frame). */
-    const char **names =
-        malloc((r->n_images ? r->n_images : 1) * sizeof(*names));
-    for (size_t i = 0; names && i < r->n_images; i++)
-        names[i] = md_image_short_name(r->images[i]);
+    frame_names names;
+    names_init(&names, r);
+    md_jf keys = {.ok = 0, .depth = -1};
     md_jw_arr(j, "threads");
     for (size_t ti = 0; ti < r->n_threads; ti++) {
         const Mayday__Thread *t = r->threads[ti];
@@ -310,15 +357,19 @@ static void emit_threads(md_jw *j, const mayday_report *rep,
         md_jw_end(j);
         emit_register_notes(j, rep, o, t);
         md_jw_arr(j, "frames");
+        if (keys.depth != j->depth + 1)
+            md_jf_init(&keys, j);
         for (size_t fi = 0; fi < t->n_frames; fi++) {
             mayday_symbol sym[MD_MAX_SYMBOLS];
             int ns = md_frame_symbols(rep, o, t, fi, sym);
             const char *st = md_frame_status(rep, o, t->frames[fi], sym, ns);
             if (ns == 0)
-                emit_frame(j, rep, t->frames[fi], fi, NULL, st, names);
+                emit_frame(j, &keys, rep, t->frames[fi], fi, NULL, st,
+                           &names);
             for (int k = 0; k < ns; k++) {
                 sym[k].inlined = k + 1 < ns;
-                emit_frame(j, rep, t->frames[fi], fi, &sym[k], st, names);
+                emit_frame(j, &keys, rep, t->frames[fi], fi, &sym[k], st,
+                           &names);
             }
         }
         md_jw_end(j);
@@ -326,7 +377,7 @@ static void emit_threads(md_jw *j, const mayday_report *rep,
         md_jw_end(j);
     }
     md_jw_end(j);
-    free(names);
+    names_free(&names);
 }
 
 /* --- issue 14: decoder --- */

@@ -8,53 +8,72 @@
  * Context: normal (stdio through jsonw.h). Register and vector values are
  * "0x..." strings of the whole register, most significant digit first.
  */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "normal/reader/json_contents.h"
 #include "normal/reader/reader.h"
 
-/* A base64 string member (RFC 4648, with padding). */
-static void jw_base64(md_jw *j, const char *key, const uint8_t *p, size_t n)
+/* Pairs of base64 digits for each 12-bit value: two table loads per
+ * three input bytes (stacks and windows are most of a report's bytes). */
+static char b64_pairs[4096][2];
+
+static void b64_init(void)
 {
     static const char t[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char out[1024 + 4];
-    size_t o = 0;
+    for (int v = 0; v < 4096; v++) {
+        b64_pairs[v][0] = t[v >> 6];
+        b64_pairs[v][1] = t[v & 63];
+    }
+}
+
+/* A base64 string member (RFC 4648, with padding). */
+static void jw_base64(md_jw *j, const char *key, const uint8_t *p, size_t n)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, b64_init);
     md_jw__member(j, key, strlen(key));
-    md_jw__put(j, "\"", 1);
-    for (size_t i = 0; i < n; i += 3) {
+    md_jw__put(j, "\"", 1); /* no data: "" */
+    size_t whole = n / 3 * 3, i = 0;
+    while (i < whole) {
+        /* Straight into the writer's buffer, a block at a time. */
+        if (j->len + 4 * 64 > MD_JW_BUF)
+            md_jw__flush(j);
+        size_t end = whole - i > 3 * 64 ? i + 3 * 64 : whole;
+        char *o = j->buf + j->len;
+        for (; i < end; i += 3, o += 4) {
+            uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 |
+                         p[i + 2];
+            memcpy(o, b64_pairs[v >> 12], 2);
+            memcpy(o + 2, b64_pairs[v & 4095], 2);
+        }
+        j->len = (size_t)(o - j->buf);
+    }
+    if (i < n) { /* one or two bytes left: padded */
         uint32_t v = (uint32_t)p[i] << 16;
         if (i + 1 < n)
             v |= (uint32_t)p[i + 1] << 8;
-        if (i + 2 < n)
-            v |= p[i + 2];
-        out[o++] = t[(v >> 18) & 63];
-        out[o++] = t[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? t[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? t[v & 63] : '=';
-        if (o >= 1024) {
-            md_jw__put(j, out, o);
-            o = 0;
-        }
+        char e[4] = {b64_pairs[v >> 12][0], b64_pairs[v >> 12][1],
+                     i + 1 < n ? b64_pairs[v & 4095][0] : '=', '='};
+        md_jw__put(j, e, 4);
     }
-    if (o)
-        md_jw__put(j, out, o);
     md_jw__put(j, "\"", 1);
 }
 
 /* Bytes as one hex number, most significant first: "0x00ff...". */
 static void jw_wide(md_jw *j, const char *key, const uint8_t *p, size_t n)
 {
-    static const char hx[] = "0123456789abcdef";
-    char b[2 + 2 * 64 + 1] = "0x";
-    size_t k = 2;
-    for (size_t i = 0; i < n && i < 64; i++) {
-        b[k++] = hx[p[n - 1 - i] >> 4];
-        b[k++] = hx[p[n - 1 - i] & 15];
-    }
-    b[k] = 0;
-    md_jw_str(j, key, b);
+    char b[3 + 2 * 64 + 1] = "\"0x";
+    size_t k = 3;
+    for (size_t i = 0; i < n && i < 64; i++, k += 2)
+        memcpy(b + k, md_jw__hex2 + 2 * p[n - 1 - i], 2);
+    b[k++] = '"';
+    md_jw__member(j, key, key ? strlen(key) : 0);
+    md_jw__put(j, b, sizeof b); /* constant size; only k bytes count */
+    j->len -= sizeof b - k;
 }
 
 static void emit_memory(md_jw *j, const char *key, const Mayday__Memory *m)
@@ -208,14 +227,22 @@ void md_json_fault_place(md_jw *j, const Mayday__Report *r)
     }
 }
 
-static void emit_mapping(md_jw *j, const Mayday__Report *r, size_t i)
+static void emit_mapping(md_jw *j, const Mayday__Report *r, size_t i,
+                         const int *owners)
 {
     const Mayday__Mapping *m = r->mappings[i];
     char perms[5], dev[32], role[256];
     md_mapping_perms(m, perms);
-    snprintf(dev, sizeof(dev), "%02x:%02x", m->dev_major, m->dev_minor);
-    int owner = md_stack_owner(r, (int)i);
-    md_mapping_role(r, (int)i, role, sizeof(role));
+    if (m->dev_major < 256 && m->dev_minor < 256) { /* snprintf's %02x */
+        memcpy(dev, md_jw__hex2 + 2 * m->dev_major, 2);
+        dev[2] = ':';
+        memcpy(dev + 3, md_jw__hex2 + 2 * m->dev_minor, 2);
+        dev[5] = 0;
+    } else {
+        snprintf(dev, sizeof(dev), "%02x:%02x", m->dev_major, m->dev_minor);
+    }
+    int owner = owners ? owners[i] : md_stack_owner(r, (int)i);
+    md_mapping_role_ex(r, owners, (int)i, role, sizeof(role));
     int named = owner >= 0 || !strncmp(role, "guard page", 10);
     md_jw_obj(j, NULL);
     md_jw_u64(j, "index", 1, i);
@@ -232,10 +259,12 @@ static void emit_mapping(md_jw *j, const Mayday__Report *r, size_t i)
 
 void md_json_report_contents(md_jw *j, const Mayday__Report *r)
 {
+    int *owners = md_stack_owners(r);
     md_jw_arr(j, "mappings");
     for (size_t i = 0; i < r->n_mappings; i++)
-        emit_mapping(j, r, i);
+        emit_mapping(j, r, i, owners);
     md_jw_end(j);
+    free(owners);
     md_jw_arr(j, "attachments");
     for (size_t i = 0; i < r->n_attachments; i++) {
         const Mayday__Attachment *a = r->attachments[i];

@@ -152,8 +152,14 @@ int md_mapping_of(const Mayday__Report *r, uint64_t addr);
 void md_mapping_perms(const Mayday__Mapping *m, char out[5]);
 /* The thread whose stack is mapping mi, or -1. */
 int md_stack_owner(const Mayday__Report *r, int mi);
-/* "stack of thread 3", "guard page below thread 3's stack", a path... */
+/* md_stack_owner of every mapping, in one pass over the threads (a
+ * malloc'ed array of n_mappings, free() it; NULL if out of memory). */
+int *md_stack_owners(const Mayday__Report *r);
+/* "stack of thread 3", "guard page below thread 3's stack", a path...
+ * owners: md_stack_owners() of r, or NULL (then looked up per call). */
 void md_mapping_role(const Mayday__Report *r, int mi, char *buf, size_t n);
+void md_mapping_role_ex(const Mayday__Report *r, const int *owners, int mi,
+                        char *buf, size_t n);
 /* What addr is, for people: "inside the guard page below thread 7's
  * stack (---p)", "in /usr/lib/libc.so.6 (r-xp) +0x1234", "not mapped". */
 void md_describe_address(const Mayday__Report *r, uint64_t addr, char *buf,

@@ -10,6 +10,7 @@ list(APPEND MD_NORMAL_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/extras.c
   ${CMAKE_CURRENT_LIST_DIR}/access.c
   ${CMAKE_CURRENT_LIST_DIR}/json.c
+  ${CMAKE_CURRENT_LIST_DIR}/json_frame.c
   ${CMAKE_CURRENT_LIST_DIR}/lastcrash.c
   ${CMAKE_CURRENT_LIST_DIR}/contents.c
   ${CMAKE_CURRENT_LIST_DIR}/json_contents.c

@@ -12,6 +12,7 @@
  * through the same \xNN escaping as every other string.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "normal/reader/reader.h"
@@ -360,13 +361,14 @@ static void print_maps(FILE *f, const Mayday__Report *r)
         return;
     fprintf(f, "\nMemory map (%zu mappings%s):\n", r->n_mappings,
             r->mappings_capped ? ", more were not recorded" : "");
+    int *owners = md_stack_owners(r);
     for (size_t i = 0; i < r->n_mappings; i++) {
         const Mayday__Mapping *m = r->mappings[i];
         char perms[5], role[256] = "";
         md_mapping_perms(m, perms);
-        int owner = md_stack_owner(r, (int)i);
+        int owner = owners ? owners[i] : md_stack_owner(r, (int)i);
         if (owner >= 0 || !(m->flags & 7))
-            md_mapping_role(r, (int)i, role, sizeof(role));
+            md_mapping_role_ex(r, owners, (int)i, role, sizeof(role));
         if (!strcmp(role, m->path ? m->path : "") ||
             !strcmp(role, "no access (guard or reserve)"))
             role[0] = 0;
@@ -381,6 +383,7 @@ static void print_maps(FILE *f, const Mayday__Report *r)
             fprintf(f, "%s(%s)", m->path ? "  " : "", role);
         fputc('\n', f);
     }
+    free(owners);
 }
 
 void md_text_contents_report(FILE *f, const mayday_report *rep, int full)
