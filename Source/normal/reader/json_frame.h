@@ -19,6 +19,7 @@
 /* The member prefixes of a frame's keys at one depth. */
 typedef struct md_jf {
     int ok, depth;
+    int short_keys; /* every prefix is at most 32 bytes */
     uint8_t len[MD_JF_NKEYS];
     char prefix[MD_JF_NKEYS][MD_JF_PAD];
     /* The frame object's own opening (",\n    {", the first without the
