@@ -98,36 +98,8 @@ static inline char *null_(char *p)
     return p + 4;
 }
 
-static inline char *u64(char *p, uint64_t v)
-{
-    size_t nd = 1;
-    for (uint64_t t = v; t >= 10; t /= 10)
-        nd++;
-    char *q = p + nd;
-    do {
-        *--q = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return p + nd;
-}
-
-static inline char *hex(char *p, uint64_t v)
-{
-    size_t nd = v ? (size_t)(67 - __builtin_clzll(v)) / 4 : 1;
-    p[0] = '"';
-    p[1] = '0';
-    p[2] = 'x';
-    char *q = p + 3 + nd;
-    *q = '"';
-    while (q - (p + 3) >= 2) {
-        q -= 2;
-        memcpy(q, md_jw__hex2 + 2 * (v & 0xff), 2);
-        v >>= 8;
-    }
-    if (q > p + 3)
-        q[-1] = "0123456789abcdef"[v & 15];
-    return p + nd + 4;
-}
+#define u64 md_jw__u64_at
+#define hex md_jw__hex_at
 
 /* A string known to need no escaping (checked by plain()). */
 static inline char *str(char *p, const char *s, size_t n)

@@ -152,40 +152,26 @@ md_jw_bool(md_jw *j, const char *key, int v)
         md_jw__put(j, "false", 5);
 }
 
-static inline __attribute__((always_inline)) void
-md_jw_u64(md_jw *j, const char *key, int has, uint64_t v)
+/* Decimal digits of v at p (room for 20); returns the end. */
+static inline __attribute__((always_inline)) char *md_jw__u64_at(char *p,
+                                                                 uint64_t v)
 {
-    md_jw__member(j, key, key ? strlen(key) : 0);
-    if (!has) {
-        md_jw__put(j, "null", 4);
-        return;
-    }
     size_t nd = 1;
     for (uint64_t t = v; t >= 10; t /= 10)
         nd++;
-    if (j->len + 24 > MD_JW_BUF)
-        md_jw__flush(j);
-    char *p = j->buf + j->len + nd;
-    j->len += nd;
+    char *q = p + nd;
     do {
-        *--p = (char)('0' + v % 10);
+        *--q = (char)('0' + v % 10);
         v /= 10;
     } while (v);
+    return p + nd;
 }
 
-static inline __attribute__((always_inline)) void
-md_jw_hex(md_jw *j, const char *key, int has, uint64_t v)
+/* "0x..." of v, quotes included, at p (room for 20); returns the end. */
+static inline __attribute__((always_inline)) char *md_jw__hex_at(char *p,
+                                                                 uint64_t v)
 {
-    md_jw__member(j, key, key ? strlen(key) : 0);
-    if (!has) {
-        md_jw__put(j, "null", 4);
-        return;
-    }
     size_t nd = v ? (size_t)(67 - __builtin_clzll(v)) / 4 : 1;
-    if (j->len + 24 > MD_JW_BUF)
-        md_jw__flush(j);
-    char *p = j->buf + j->len;
-    j->len += nd + 4;
     p[0] = '"';
     p[1] = '0';
     p[2] = 'x';
@@ -199,6 +185,36 @@ md_jw_hex(md_jw *j, const char *key, int has, uint64_t v)
     }
     if (q > p + 3)
         q[-1] = "0123456789abcdef"[v & 15];
+    return p + nd + 4;
+}
+
+/* A number member: decimal, or "0x..." (as_hex, a constant at each call:
+ * folded); has == 0 writes null. */
+static inline __attribute__((always_inline)) void
+md_jw__number(md_jw *j, const char *key, int has, uint64_t v, int as_hex)
+{
+    md_jw__member(j, key, key ? strlen(key) : 0);
+    if (!has) {
+        md_jw__put(j, "null", 4);
+        return;
+    }
+    if (j->len + 24 > MD_JW_BUF)
+        md_jw__flush(j);
+    char *p = j->buf + j->len;
+    j->len = (size_t)((as_hex ? md_jw__hex_at(p, v) : md_jw__u64_at(p, v)) -
+                      j->buf);
+}
+
+static inline __attribute__((always_inline)) void
+md_jw_u64(md_jw *j, const char *key, int has, uint64_t v)
+{
+    md_jw__number(j, key, has, v, 0);
+}
+
+static inline __attribute__((always_inline)) void
+md_jw_hex(md_jw *j, const char *key, int has, uint64_t v)
+{
+    md_jw__number(j, key, has, v, 1);
 }
 
 /* A string the project itself chose (enum names: trust, state, ...):
