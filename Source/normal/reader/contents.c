@@ -146,6 +146,10 @@ int mayday_report_stack(const mayday_report *report, uint32_t thread,
 int md_mapping_of(const Mayday__Report *r, uint64_t addr)
 {
     size_t lo = 0, hi = r->n_mappings;
+    /* Most register values that are not addresses (counts, flags) lie
+     * below the first mapping: no bisection for them. */
+    if (hi == 0 || addr < r->mappings[0]->start)
+        return -1;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const Mayday__Mapping *m = r->mappings[mid];

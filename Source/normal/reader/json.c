@@ -260,7 +260,7 @@ static void names_free(frame_names *n)
     free(n->name), free(n->len), free(n->plain);
 }
 
-static void emit_frame(md_jw *j, const md_jf *keys, const mayday_report *rep,
+static void emit_frame(md_jw *j, md_jf *keys, const mayday_report *rep,
                        const Mayday__Frame *f, size_t fi,
                        const mayday_symbol *sym, const char *status,
                        const frame_names *names)

@@ -190,8 +190,14 @@ void md_json_thread_contents(md_jw *j, const Mayday__Report *r,
     }
     md_jw_str(j, "proc_state", t->proc_state);
     md_jw_obj(j, "register_mappings");
+    int mi = -1;
     for (size_t i = 0; r->n_mappings && i < t->n_registers; i++) {
-        int mi = md_mapping_of(r, t->registers[i]);
+        /* Registers often point into the mapping the previous one did
+         * (the stack): checked before the bisection. */
+        uint64_t v = t->registers[i];
+        const Mayday__Mapping *m = mi >= 0 ? r->mappings[mi] : NULL;
+        if (!m || v < m->start || v - m->start >= m->size)
+            mi = md_mapping_of(r, v);
         const char *nm = r->register_names[i];
         md_jw_u64(j, nm ? nm : "", mi >= 0, (uint64_t)mi);
     }

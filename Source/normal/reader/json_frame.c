@@ -75,6 +75,8 @@ void md_jf_init(md_jf *k, const md_jw *j)
     }
     *p++ = '}';
     k->close_len = (uint8_t)(p - k->close);
+    k->last_trust = k->last_status = NULL;
+    k->last_trust_len = k->last_status_len = 0;
     k->depth = d;
     k->ok = 1;
 }
@@ -159,11 +161,24 @@ void md_jf_emit_slow(md_jw *j, const md_jf_frame *x)
 #define STR_MEMBER(p, k, i, s, n) \
     ((p) = key((p), (k), (i)), (p) = (s) ? str((p), (s), (n)) : null_(p))
 
-void md_jf_emit(md_jw *j, const md_jf *k, const md_jf_frame *x)
+/* name_len of the project's names, which repeat from frame to frame:
+ * the last one's length is kept. */
+static size_t cached_len(const char **last, size_t *len, const char *s)
+{
+    if (s != *last) {
+        *last = s;
+        *len = name_len(s);
+    }
+    return *len;
+}
+
+void md_jf_emit(md_jw *j, md_jf *k, const md_jf_frame *x)
 {
     size_t nn = x->image_name_len, ns = plain(x->symbol), nf = plain(x->file),
-           ne = plain(x->elf_symbol), nt = name_len(x->trust),
-           nsy = name_len(x->symbolicated);
+           ne = plain(x->elf_symbol),
+           nt = cached_len(&k->last_trust, &k->last_trust_len, x->trust),
+           nsy = cached_len(&k->last_status, &k->last_status_len,
+                            x->symbolicated);
     if (!k->ok || j->depth + 1 != k->depth || nn > MD_JF_MAX_STR ||
         !x->image_name_plain || ns == (size_t)-1 || nf == (size_t)-1 ||
         ne == (size_t)-1 || nt == (size_t)-1 || nsy == (size_t)-1) {

@@ -26,6 +26,8 @@ typedef struct md_jf {
      * comma) and closing ("\n    }"). */
     uint8_t open_len, close_len;
     char open[MD_JF_PAD], close[MD_JF_PAD];
+    const char *last_trust, *last_status; /* and their name lengths */
+    size_t last_trust_len, last_status_len;
 } md_jf;
 
 /* What a frame's JSON holds (docs/report-format.md, "frames"). NULL
@@ -43,7 +45,7 @@ typedef struct md_jf_frame {
 /* Builds the prefixes for frames written into the array j has open. */
 void md_jf_init(md_jf *k, const md_jw *j);
 /* One frame object, as md_jf_emit_slow writes it. */
-void md_jf_emit(md_jw *j, const md_jf *k, const md_jf_frame *x);
+void md_jf_emit(md_jw *j, md_jf *k, const md_jf_frame *x);
 /* The same through the general md_jw_* calls. */
 void md_jf_emit_slow(md_jw *j, const md_jf_frame *x);
 
