@@ -329,6 +329,11 @@ static void emit_threads(md_jw *j, const mayday_report *rep,
     const Mayday__Report *r = rep->pb;
     frame_names names;
     names_init(&names, r);
+    /* Register names are keys of every thread's objects: measured once. */
+    size_t *rlen = malloc((r->n_register_names ? r->n_register_names : 1) *
+                          sizeof(*rlen));
+    for (size_t i = 0; rlen && i < r->n_register_names; i++)
+        rlen[i] = r->register_names[i] ? strlen(r->register_names[i]) : 0;
     md_jf keys = {.ok = 0, .depth = -1};
     md_jw_arr(j, "threads");
     for (size_t ti = 0; ti < r->n_threads; ti++) {
@@ -351,8 +356,9 @@ static void emit_threads(md_jw *j, const mayday_report *rep,
                   t->frames_omitted_at);
         md_jw_obj(j, "registers");
         for (size_t i = 0; i < t->n_registers; i++) {
-            const char *nm = r->register_names[i];
-            md_jw_hex(j, nm ? nm : "", 1, t->registers[i]);
+            const char *nm = r->register_names[i] ? r->register_names[i] : "";
+            md_jw__number_kl(j, nm, rlen ? rlen[i] : strlen(nm), 1,
+                             t->registers[i], 1);
         }
         md_jw_end(j);
         emit_register_notes(j, rep, o, t);
@@ -373,11 +379,12 @@ static void emit_threads(md_jw *j, const mayday_report *rep,
             }
         }
         md_jw_end(j);
-        md_json_thread_contents(j, r, t); /* issue 11 */
+        md_json_thread_contents(j, r, t, rlen); /* issue 11 */
         md_jw_end(j);
     }
     md_jw_end(j);
     names_free(&names);
+    free(rlen);
 }
 
 /* --- issue 14: decoder --- */

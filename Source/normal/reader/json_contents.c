@@ -44,6 +44,15 @@ static void jw_base64(md_jw *j, const char *key, const uint8_t *p, size_t n)
             md_jw__flush(j);
         size_t end = whole - i > 3 * 64 ? i + 3 * 64 : whole;
         char *o = j->buf + j->len;
+        for (; i + 6 <= end; i += 6, o += 8) { /* six bytes, 8 digits */
+            uint64_t v = (uint64_t)p[i] << 40 | (uint64_t)p[i + 1] << 32 |
+                         (uint64_t)p[i + 2] << 24 | (uint64_t)p[i + 3] << 16 |
+                         (uint64_t)p[i + 4] << 8 | p[i + 5];
+            memcpy(o, b64_pairs[v >> 36], 2);
+            memcpy(o + 2, b64_pairs[(v >> 24) & 4095], 2);
+            memcpy(o + 4, b64_pairs[(v >> 12) & 4095], 2);
+            memcpy(o + 6, b64_pairs[v & 4095], 2);
+        }
         for (; i < end; i += 3, o += 4) {
             uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 |
                          p[i + 2];
@@ -170,7 +179,7 @@ static void emit_fp(md_jw *j, const Mayday__FpState *f)
 }
 
 void md_json_thread_contents(md_jw *j, const Mayday__Report *r,
-                             const Mayday__Thread *t)
+                             const Mayday__Thread *t, const size_t *rlen)
 {
     static const char *limits[] = {"none", "thread_cap", "budget",
                                    "report_size", "unreadable"};
@@ -198,8 +207,9 @@ void md_json_thread_contents(md_jw *j, const Mayday__Report *r,
         const Mayday__Mapping *m = mi >= 0 ? r->mappings[mi] : NULL;
         if (!m || v < m->start || v - m->start >= m->size)
             mi = md_mapping_of(r, v);
-        const char *nm = r->register_names[i];
-        md_jw_u64(j, nm ? nm : "", mi >= 0, (uint64_t)mi);
+        const char *nm = r->register_names[i] ? r->register_names[i] : "";
+        md_jw__number_kl(j, nm, rlen ? rlen[i] : strlen(nm), mi >= 0,
+                         (uint64_t)mi, 0);
     }
     md_jw_end(j);
     md_jw_str(j, "stack_limit",

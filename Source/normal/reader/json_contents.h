@@ -11,9 +11,10 @@
 #include "mayday.pb-c.h"
 #include "normal/reader/jsonw.h"
 
-/* Appended to each thread object, after "frames". */
+/* Appended to each thread object, after "frames". rlen: strlen of each
+ * of r's register names ("" for a missing one), or NULL. */
 void md_json_thread_contents(md_jw *j, const Mayday__Report *r,
-                             const Mayday__Thread *t);
+                             const Mayday__Thread *t, const size_t *rlen);
 /* Appended to the signal object: "address_mapping",
  * "address_description". */
 void md_json_fault_place(md_jw *j, const Mayday__Report *r);

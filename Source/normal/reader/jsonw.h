@@ -191,9 +191,10 @@ static inline __attribute__((always_inline)) char *md_jw__hex_at(char *p,
 /* A number member: decimal, or "0x..." (as_hex, a constant at each call:
  * folded); has == 0 writes null. */
 static inline __attribute__((always_inline)) void
-md_jw__number(md_jw *j, const char *key, int has, uint64_t v, int as_hex)
+md_jw__number_kl(md_jw *j, const char *key, size_t kl, int has, uint64_t v,
+                 int as_hex)
 {
-    md_jw__member(j, key, key ? strlen(key) : 0);
+    md_jw__member(j, key, kl);
     if (!has) {
         md_jw__put(j, "null", 4);
         return;
@@ -203,6 +204,12 @@ md_jw__number(md_jw *j, const char *key, int has, uint64_t v, int as_hex)
     char *p = j->buf + j->len;
     j->len = (size_t)((as_hex ? md_jw__hex_at(p, v) : md_jw__u64_at(p, v)) -
                       j->buf);
+}
+
+static inline __attribute__((always_inline)) void
+md_jw__number(md_jw *j, const char *key, int has, uint64_t v, int as_hex)
+{
+    md_jw__number_kl(j, key, key ? strlen(key) : 0, has, v, as_hex);
 }
 
 static inline __attribute__((always_inline)) void
