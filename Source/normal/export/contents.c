@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "normal/common/le.h"
 #include "normal/export/export.h"
 #include "normal/export/mdmp.h"
 
@@ -58,16 +59,8 @@ int md_mdw_put_fpu(md_mdw *w, const Mayday__Thread *t, size_t ctx)
      * the context's MxCsr. */
     memcpy(w->b.p + ctx + MDMP_CTX_AMD64_FXSAVE_OFF, fp->data.data, 512);
     const uint8_t *m = fp->data.data + 24;
-    md_buf_set32(&w->b, ctx + MDMP_CTX_AMD64_MXCSR_OFF,
-                 (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 |
-                     (uint32_t)m[3] << 24);
+    md_buf_set32(&w->b, ctx + MDMP_CTX_AMD64_MXCSR_OFF, md_le32(m));
     return 1;
-}
-
-static uint32_t le32_at(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
 }
 
 int md_mdw_put_fpu_arm64(md_mdw *w, const Mayday__Thread *t, size_t ctx)
@@ -79,9 +72,9 @@ int md_mdw_put_fpu_arm64(md_mdw *w, const Mayday__Thread *t, size_t ctx)
         return 0;
     memcpy(w->b.p + ctx + MDMP_CTX_ARM64_V_OFF, fp->data.data, 512);
     md_buf_set32(&w->b, ctx + MDMP_CTX_ARM64_FPSR_OFF,
-                 le32_at(fp->data.data + 512));
+                 md_le32(fp->data.data + 512));
     md_buf_set32(&w->b, ctx + MDMP_CTX_ARM64_FPCR_OFF,
-                 le32_at(fp->data.data + 516));
+                 md_le32(fp->data.data + 516));
     return 1;
 }
 

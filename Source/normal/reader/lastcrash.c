@@ -13,17 +13,7 @@
 
 #include "crash/handler/marker.h"
 #include "mayday/mayday.h"
-
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const unsigned char *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
+#include "normal/common/le.h"
 
 static int open_marker(const char *dir, int flags)
 {
@@ -70,18 +60,18 @@ int mayday_last_crash_read(const char *dir, mayday_last_crash *info)
     info->size = size;
     if (n < (ssize_t)sizeof rec || memcmp(rec, MDS_MARKER_MAGIC, 8) != 0)
         return 0; /* blank (as created) or not ours: no crash recorded */
-    if (le32(rec + 8) != 1)
+    if (md_le32(rec + 8) != 1)
         return MAYDAY_EVERSION;
-    uint32_t state = le32(rec + 12);
+    uint32_t state = md_le32(rec + 12);
     if (state < MDS_MARK_IN_PROGRESS || state > MDS_MARK_FAILED)
         return MAYDAY_ECORRUPT;
     info->state = (int)state;
-    info->pid = le32(rec + 16);
-    info->signo = (int)le32(rec + 20);
-    info->code = (int)le32(rec + 24);
-    info->result = (int)le32(rec + 28);
-    info->fault_address = le64(rec + 32);
-    info->time_unix_ns = (int64_t)le64(rec + 40);
+    info->pid = md_le32(rec + 16);
+    info->signo = (int)md_le32(rec + 20);
+    info->code = (int)md_le32(rec + 24);
+    info->result = (int)md_le32(rec + 28);
+    info->fault_address = md_le64(rec + 32);
+    info->time_unix_ns = (int64_t)md_le64(rec + 40);
     field_str(info->report_name, sizeof info->report_name, rec + 48, 208);
     field_str(info->reason, sizeof info->reason, rec + 256, 256);
     return 1;

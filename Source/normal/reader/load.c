@@ -19,6 +19,7 @@
 
 #include "crash/core/framing.h"
 #include "crash/core/writer.h"
+#include "normal/common/le.h"
 #include "normal/reader/reader.h"
 
 static int errno_to_mayday(int e)
@@ -42,12 +43,6 @@ static int errno_to_mayday(int e)
     default:
         return MAYDAY_EIO;
     }
-}
-
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
 }
 
 /* Checks the header of a file or buffer of `have` bytes (of which at most 16
@@ -111,7 +106,7 @@ int mayday_report_parse(const void *data, size_t len, mayday_report **out)
         check_header(p, len < MDS_FILE_HEADER_LEN ? len : MDS_FILE_HEADER_LEN);
     if (rc < 0)
         return rc;
-    uint32_t n = le32(p + 8), crc = le32(p + 12);
+    uint32_t n = md_le32(p + 8), crc = md_le32(p + 12);
     if (len - MDS_FILE_HEADER_LEN != n)
         return MAYDAY_ECORRUPT; /* cut short, or trailing garbage */
     if (mds_crc32(0, p + MDS_FILE_HEADER_LEN, n) != crc)
@@ -207,7 +202,7 @@ int mayday_report_load(const char *path, mayday_report **out)
         close(fd);
         return rc;
     }
-    size_t n = le32(h + 8);
+    size_t n = md_le32(h + 8);
     if (n > MD_READER_MAX_FILE - MDS_FILE_HEADER_LEN ||
         (uint64_t)st.st_size != MDS_FILE_HEADER_LEN + (uint64_t)n) {
         close(fd);
