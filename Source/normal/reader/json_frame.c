@@ -30,6 +30,8 @@ enum { K_INDEX, K_PC, K_SP, K_TRUST, K_IMAGE, K_IMAGE_NAME, K_IMAGE_OFFSET,
 void md_jf_init(md_jf *k, const md_jw *j)
 {
     k->ok = 0;
+    k->last_trust = k->last_status = NULL;
+    k->last_trust_len = k->last_status_len = 0;
     /* The frame's members are one level below the frame object, which is
      * one below the "frames" array the caller has open. */
     int d = j->depth + 1;
@@ -75,8 +77,6 @@ void md_jf_init(md_jf *k, const md_jw *j)
     }
     *p++ = '}';
     k->close_len = (uint8_t)(p - k->close);
-    k->last_trust = k->last_status = NULL;
-    k->last_trust_len = k->last_status_len = 0;
     k->depth = d;
     k->ok = 1;
 }
