@@ -285,6 +285,7 @@ static void recursive_fault(int sig, siginfo_t *info, void *uc, uint32_t tid)
         mds_regs_from_ucontext(&req->regs, uc);
         mds_fp_save_crashed(uc, tid); /* issue 11 */
         req->tid = tid;
+        req->name_ok = mds_self_name(req->name, sizeof req->name) >= 0;
         req->handler = MDS_HANDLER_SIGNAL;
         __atomic_store_n(&mds_g.crash_depth, 1, __ATOMIC_RELEASE);
         mds_report_run(&mds_g.work_exc, req, tid, 0, 0);
@@ -358,6 +359,7 @@ static void make_request(int sig, siginfo_t *info, void *uc, uint32_t tid,
     mds_regs_from_ucontext(&req->regs, uc);
     mds_fp_save_crashed(uc, tid); /* issue 11 */
     req->tid = tid;
+    req->name_ok = mds_self_name(req->name, sizeof req->name) >= 0;
     req->fault_ns = t0;
     req->live = 0;
     req->reason = 0;

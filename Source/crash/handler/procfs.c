@@ -130,14 +130,53 @@ void mds_task_path(char *out, size_t cap, uint32_t tid, const char *leaf)
     mds_sbuf_str(&sb, leaf);
 }
 
-long mds_thread_name(uint32_t tid, char *buf, size_t cap)
+long mds_thread_name_of(uint32_t pid, uint32_t tid, char *buf, size_t cap)
 {
+    if (cap == 0)
+        return -EINVAL;
     char path[48];
     mds_task_path(path, sizeof path, tid, "comm");
-    long n = mds_proc_read(path, buf, cap);
+    buf[0] = 0;
+    long fd = mds_proc_open_pid(pid, path, O_RDONLY);
+    if (fd < 0)
+        return fd;
+    /* One read: comm is at most 16 bytes with its newline and the kernel
+     * gives it whole to the first read (a second one only says EOF). */
+    long n;
+    do
+        n = mds_read((int)fd, buf, cap - 1);
+    while (n == -EINTR);
+    mds_close((int)fd);
+    if (n < 0)
+        return n;
+    buf[n] = 0;
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == 0))
         buf[--n] = 0;
     return n;
+}
+
+long mds_thread_name(uint32_t tid, char *buf, size_t cap)
+{
+    return mds_thread_name_of((uint32_t)mds_getpid(), tid, buf, cap);
+}
+
+long mds_self_name(char *buf, size_t cap)
+{
+    char name[17];
+    if (cap == 0)
+        return -EINVAL;
+    buf[0] = 0;
+    name[16] = 0;
+    long r = mds_prctl(16 /* PR_GET_NAME */, (unsigned long)name, 0, 0);
+    if (r < 0)
+        return r;
+    size_t n = 0;
+    while (n + 1 < cap && name[n]) {
+        buf[n] = name[n];
+        n++;
+    }
+    buf[n] = 0;
+    return (long)n;
 }
 
 /* The value after "Name:" at the start of a line in buf[0..n), parsed

@@ -37,8 +37,12 @@ long mds_read_file_at(int dirfd, const char *path, char *buf, size_t cap);
 /* "task/TID/leaf" into out. */
 void mds_task_path(char *out, size_t cap, uint32_t tid, const char *leaf);
 
-/* /proc/PID/task/TID/comm, newline stripped. */
+/* /proc/PID/task/TID/comm, newline stripped: of this process, or of pid
+ * (the ptrace helper is a process of its own). Length or -errno. */
 long mds_thread_name(uint32_t tid, char *buf, size_t cap);
+long mds_thread_name_of(uint32_t pid, uint32_t tid, char *buf, size_t cap);
+/* The calling thread's own name (prctl PR_GET_NAME: no /proc, 0.2 us). */
+long mds_self_name(char *buf, size_t cap);
 
 /* What task/TID/status says (-1: unknown). */
 typedef struct mds_task_status {

@@ -33,6 +33,25 @@ static void put_regs(mds_pb *pb, const mds_regs *r)
     mds_pb_packed_uint64(pb, F_THREAD_REGISTERS, r->v, MDS_NREGS);
 }
 
+/* The name the thread or the stopper gave us, else /proc (issue 15). */
+static long thread_name(const mds_rctx *c, uint32_t tid, const mds_slot *slot,
+                        char *out, size_t cap)
+{
+    long n = mds_stop_name(slot, out, cap);
+    if (n >= 0)
+        return n;
+    if (!slot && tid == c->req->tid && c->req->name_ok) {
+        size_t k = 0;
+        while (k + 1 < cap && k < sizeof c->req->name && c->req->name[k]) {
+            out[k] = c->req->name[k];
+            k++;
+        }
+        out[k] = 0;
+        return (long)k;
+    }
+    return mds_thread_name(tid, out, cap);
+}
+
 int mds_put_thread(mds_rctx *c, uint32_t tid, int crashed, int state,
                    const mds_regs *regs, const char *note, uint32_t why,
                    const mds_slot *slot)
@@ -44,7 +63,7 @@ int mds_put_thread(mds_rctx *c, uint32_t tid, int crashed, int state,
         return 0;
     }
     mds_pb_uint64(pb, F_THREAD_TID, tid);
-    if (mds_thread_name(tid, name, sizeof name) > 0)
+    if (thread_name(c, tid, slot, name, sizeof name) > 0)
         mds_pb_string(pb, F_THREAD_NAME, name);
     if (crashed)
         mds_pb_bool(pb, F_THREAD_CRASHED, 1);

@@ -103,6 +103,10 @@ typedef struct mds_request {
     long tracer;                /* TracerPid of the crashed thread, -1 unknown */
     int seccomp;                /* seccomp mode of the reporting side */
     volatile uint32_t rstate;   /* MDS_RQ_* */
+    /* tid's name, from the thread itself when it made the request
+     * (prctl: no /proc on the crash path); "" and name_ok 0 if unknown. */
+    char name[16];
+    int name_ok;
 } mds_request;
 
 /* Descriptors opened at install so that a process with no free

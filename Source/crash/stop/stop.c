@@ -65,6 +65,7 @@ static int add_tid(mds_stopset *s, uint32_t tid)
     sl->syscall_nr = -2;
     sl->fp_len = 0;
     sl->raw_len = 0;
+    sl->name_ok = 0;
     mds_slot *w = waiting_slot(tid);
     if (w) {
         /* Crashed too and is waiting in our handler (which blocks every
@@ -229,6 +230,20 @@ void mds_stop_others(mds_stopset *s, const mds_stop_req *r)
         &s->held, s->method == MDS_STOP_PTRACE || s->method == MDS_STOP_SIGNAL,
         __ATOMIC_RELEASE);
     s->elapsed_ns = mds_now_ns() - t0;
+}
+
+long mds_stop_name(const mds_slot *sl, char *out, size_t cap)
+{
+    if (!sl || cap < sizeof sl->name ||
+        !__atomic_load_n(&sl->name_ok, __ATOMIC_ACQUIRE))
+        return -1;
+    size_t n = 0;
+    while (n + 1 < sizeof sl->name && sl->name[n]) {
+        out[n] = sl->name[n];
+        n++;
+    }
+    out[n] = 0;
+    return (long)n;
 }
 
 void mds_stop_release(mds_stopset *s)

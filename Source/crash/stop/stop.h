@@ -78,6 +78,12 @@ typedef struct mds_slot {
     /* ptrace only: the raw registers (NT_PRSTATUS), put back on release. */
     uint8_t raw[MDS_RAW_REGS_MAX];
     uint32_t raw_len;
+    /* Its name (comm), read while it is held: by the ptrace helper after
+     * the stop, in parallel with the reporter's walks (issue 15: 10 us a
+     * thread in /proc), or by the parked thread itself (prctl). name_ok
+     * (release) publishes name[]; 0: the reporter reads /proc itself. */
+    char name[16];
+    volatile uint32_t name_ok;
 } mds_slot;
 
 typedef struct mds_stopset {
@@ -135,6 +141,9 @@ typedef struct mds_stop_req {
  * mechanism that works (see above). Threads that cannot be stopped are
  * listed anyway (MDS_SLOT_GONE, why) with pc/sp from /proc when blocked. */
 void mds_stop_others(mds_stopset *s, const mds_stop_req *r);
+/* The name the stopper read for sl (NUL-terminated into out, cap >= 16):
+ * its length, or -1 when it has none (yet). */
+long mds_stop_name(const mds_slot *sl, char *out, size_t cap);
 /* Lets every thread this set stopped run again (interrupted system calls
  * restart where the mechanism allows). Idempotent; callable by any thread
  * (e.g. the crashed thread releasing a late reporter's threads). */

@@ -21,6 +21,10 @@
  * restart when no handler runs: the application never sees the stop.
  * Calls the kernel restarts by itself (nanosleep, pause, poll, futex,
  * read) need nothing. docs/thread-control.md has the measurements.
+ *
+ * Once every thread is stopped, the helper reads their names from /proc
+ * (about 10 us a thread here) while the reporter walks and encodes on the
+ * other core; the reporter reads /proc itself for any it gets to first.
  */
 #include "crash/stop/stop.h"
 
@@ -33,6 +37,7 @@
 #include <sys/user.h>
 
 #include "crash/core/sys.h"
+#include "crash/handler/procfs.h"
 #include "crash/handler/state.h"
 #include "crash/stop/ptrace_util.h"
 #include "crash/core/poison.h"
@@ -133,6 +138,23 @@ static uint32_t stop_range(mds_stopset *s, uint32_t from, uint32_t *eperm)
     return seized;
 }
 
+/* Names of the listed threads, in the order the reporter encodes them.
+ * /proc/PID of the process, not ours: this task is a process of its own.
+ * Stops early when told to release (the report is done). */
+static void name_all(mds_stopset *s)
+{
+    uint32_t n = __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n; i++) {
+        mds_slot *sl = &s->slots[i];
+        if (__atomic_load_n(&s->hcmd, __ATOMIC_ACQUIRE) == HCMD_RELEASE)
+            return;
+        if (sl->state == MDS_SLOT_GONE && sl->why == MDS_WHY_EXITED)
+            continue;
+        if (mds_thread_name_of(s->pid, sl->tid, sl->name, sizeof sl->name) >= 0)
+            __atomic_store_n(&sl->name_ok, 1, __ATOMIC_RELEASE);
+    }
+}
+
 static void release_all(mds_stopset *s)
 {
     for (uint32_t i = 0; i < s->n; i++) {
@@ -170,6 +192,7 @@ static int helper_main(void *arg)
     }
     __atomic_store_n(&s->hstate, H_STOPPED, __ATOMIC_RELEASE);
     mds_futex_wake(&s->hstate, 1);
+    name_all(s);
 
     /* Hold them until released (the reporter sends us SIGCHLD then), or
      * until the process dies: its threads then exit one by one and we

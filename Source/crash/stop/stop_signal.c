@@ -71,6 +71,8 @@ void mds_suspend_handler(int sig, siginfo_t *info, void *ucv)
     fp_from_ucontext(sl, ucv);
     /* issue 11: the system call it was interrupted in */
     mds_syscall_from_regs(&sl->regs, &sl->syscall_nr, sl->syscall_args);
+    if (mds_self_name(sl->name, sizeof sl->name) >= 0)
+        sl->name_ok = 1; /* published by the state's release below */
     __atomic_store_n(&sl->state, MDS_SLOT_PARKED, __ATOMIC_RELEASE);
     __atomic_fetch_add(&s->parked, 1, __ATOMIC_ACQ_REL);
     mds_futex_wake(&s->parked, 1);

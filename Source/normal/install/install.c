@@ -433,6 +433,7 @@ int md_write_live_report_ex(const char *reason, char *path, size_t cap)
     req->signo = 0;
     mds_regs_from_ucontext(&req->regs, &uc);
     req->tid = tid;
+    req->name_ok = mds_self_name(req->name, sizeof req->name) >= 0;
     req->fault_ns = 0;
     req->live = 1;
     snprintf(live_reason, sizeof live_reason, "%s", reason ? reason : "");
