@@ -239,6 +239,36 @@ static void test_dlopen_dlclose(void **state)
     wt_table_free(t);
 }
 
+/* A note segment too big for the one-read path (images.c NOTES_LOCAL):
+ * the build-id is still found, and agrees with readelf. */
+static void test_big_note_segment(void **state)
+{
+    (void)state;
+    const char *mod = WALK_BIGNOTE_PATH;
+    void *h = dlopen(mod, RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(h);
+    mds_image_table *t = capture();
+    int idx = wt_find_image_file(t, mod);
+    assert_true(idx >= 0);
+    check_build_id(t, idx, mod);
+    /* The segment really is bigger than the local buffer (readelf). */
+    char cmd[PATH_MAX + 32], line[512];
+    snprintf(cmd, sizeof cmd, "readelf -lW '%s'", mod);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    unsigned long biggest = 0, off, va, pa, filesz;
+    while (fgets(line, sizeof line, p)) {
+        if (sscanf(line, " NOTE %lx %lx %lx %lx", &off, &va, &pa, &filesz) ==
+                4 &&
+            filesz > biggest)
+            biggest = filesz;
+    }
+    pclose(p);
+    assert_true(biggest > 512);
+    wt_table_free(t);
+    dlclose(h);
+}
+
 static void test_limits(void **state)
 {
     (void)state;
@@ -319,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_build_ids_vs_readelf),
         cmocka_unit_test(test_bases_vs_maps),
         cmocka_unit_test(test_dlopen_dlclose),
+        cmocka_unit_test(test_big_note_segment),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_inconsistent_state),
         cmocka_unit_test(test_live_r_debug),

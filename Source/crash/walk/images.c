@@ -88,6 +88,44 @@ static const char *pool_copy_remote(mds_image_table *t, uintptr_t src)
     return dst;
 }
 
+/* A note segment that fits is read with one safe read and scanned in
+ * place (issue 15: a note at a time took 3 reads, ~1 us each, for every
+ * note of every image). */
+#define NOTES_LOCAL 512
+
+/* Scans a PT_NOTE segment copied to buf (len bytes) for NT_GNU_BUILD_ID. */
+static void scan_notes(mds_image_table *t, mds_image *img, const unsigned char *buf,
+                      uintptr_t len, uintptr_t align)
+{
+    uintptr_t off = 0;
+    int i;
+    for (i = 0; i < MAX_NOTES && off + sizeof(ElfW(Nhdr)) <= len; i++) {
+        ElfW(Nhdr) nh;
+        memcpy(&nh, buf + off, sizeof nh);
+        uintptr_t name_off = off + sizeof(nh);
+        uintptr_t desc_off =
+            name_off + ((nh.n_namesz + align - 1) & ~(align - 1));
+        uintptr_t next = desc_off + ((nh.n_descsz + align - 1) & ~(align - 1));
+        if (next <= off || next > len || desc_off < name_off)
+            return;
+        if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+            memcmp(buf + name_off, "GNU", 4) == 0) {
+            if (nh.n_descsz > MDS_BUILD_ID_MAX) {
+                t->build_ids_capped++; /* a prefix would mislead */
+                return;
+            }
+            if (nh.n_descsz > 0) {
+                memcpy(img->build_id, buf + desc_off, nh.n_descsz);
+                img->build_id_len = nh.n_descsz;
+                return;
+            }
+        }
+        off = next;
+    }
+    if (i == MAX_NOTES && off + sizeof(ElfW(Nhdr)) <= len)
+        t->build_ids_capped++; /* MAX_NOTES notes seen, more to go */
+}
+
 /* Scans one PT_NOTE segment for NT_GNU_BUILD_ID. */
 static void read_build_id(mds_image_table *t, mds_image *img, uintptr_t addr,
                           uintptr_t len, uintptr_t p_align)
@@ -96,6 +134,13 @@ static void read_build_id(mds_image_table *t, mds_image *img, uintptr_t addr,
     uintptr_t off = 0;
     if (len > 65536)
         len = 65536;
+    if (len <= NOTES_LOCAL) {
+        unsigned char buf[NOTES_LOCAL];
+        if (mds_safe_read(buf, addr, len) == 0) {
+            scan_notes(t, img, buf, len, align);
+            return;
+        }
+    }
     int i;
     for (i = 0; i < MAX_NOTES && off + sizeof(ElfW(Nhdr)) <= len; i++) {
         ElfW(Nhdr) nh;
