@@ -80,6 +80,10 @@ static int child(uint32_t flags, int n, int pagefd, const char *dir)
     if (flags & SIGNAL_MODE)
         cfg.handler_mode = MAYDAY_HANDLER_SIGNAL;
     cfg.on_crash = on_crash;
+    /* --max-report-bytes, passed down by the parent's environment. */
+    const char *cap = getenv("BENCH_CRASH_MAX_REPORT_BYTES");
+    if (cap)
+        cfg.max_report_bytes = (uint32_t)strtoul(cap, 0, 0);
     int r = mayday_install(&cfg);
     if (r < 0) {
         fprintf(stderr, "bench_crash: install: %s\n", mayday_strerror(r));
@@ -406,7 +410,8 @@ static void print_tables(void)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_crash [--runs R] [--plain PATH] "
-                    "[--keep DIR] [--tmp DIR] [--threads N,N,...]\n");
+                    "[--keep DIR] [--tmp DIR] [--threads N,N,...] "
+                    "[--max-report-bytes B]\n");
     exit(2);
 }
 
@@ -427,6 +432,8 @@ int main(int argc, char **argv)
             keep = argv[++i];
         else if (!strcmp(argv[i], "--tmp"))
             tmpbase = argv[++i];
+        else if (!strcmp(argv[i], "--max-report-bytes"))
+            setenv("BENCH_CRASH_MAX_REPORT_BYTES", argv[++i], 1);
         else if (!strcmp(argv[i], "--threads")) {
             char *p = argv[++i];
             NN = 0;
