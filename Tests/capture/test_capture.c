@@ -105,6 +105,33 @@ static void test_parked(void **state)
         assert_true(b->has_syscall && b->syscall == SYS_read);
         assert_true(b->syscall_args[0] == fd);
 #endif
+        /* The crashed thread's, from its signal frame. */
+        const Mayday__Thread *ct = crashed(x.r);
+        assert_non_null(ct->fp);
+#if defined(__aarch64__)
+        assert_int_equal(ct->fp->format,
+                         MAYDAY__FP_FORMAT__FP_FORMAT_AARCH64_FPSIMD);
+        assert_true(ct->fp->data.len <= 528);
+#else
+        assert_true(ct->fp->format == MAYDAY__FP_FORMAT__FP_FORMAT_FXSAVE ||
+                    ct->fp->format == MAYDAY__FP_FORMAT__FP_FORMAT_XSAVE);
+#endif
+        /* Every other thread's FP state is labelled with its layout:
+         * FXSAVE (512 bytes) here, user_fpsimd_state (528) on aarch64
+         * (trailing zero bytes are left out). */
+        for (size_t i = 0; i < x.r->n_threads; i++) {
+            const Mayday__Thread *o = x.r->threads[i];
+            if (o == crashed(x.r) || !o->fp)
+                continue;
+#if defined(__aarch64__)
+            assert_int_equal(o->fp->format,
+                             MAYDAY__FP_FORMAT__FP_FORMAT_AARCH64_FPSIMD);
+            assert_true(o->fp->data.len <= 528);
+#else
+            assert_int_equal(o->fp->format, MAYDAY__FP_FORMAT__FP_FORMAT_FXSAVE);
+            assert_true(o->fp->data.len > 24 && o->fp->data.len <= 512);
+#endif
+        }
         /* The reporter does not list itself: no mayday thread here. */
         for (size_t i = 0; i < x.r->n_threads; i++)
             assert_false(x.r->threads[i]->mayday_thread);

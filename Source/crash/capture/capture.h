@@ -186,4 +186,13 @@ uint64_t mds_capture_fit(const mds_pb *pb, uint64_t reserve);
  * registers and notes), kept free by the bulky fields before it. */
 #define MDS_THREAD_RESERVE 2048
 
+/* The layout of a stopped thread's slot->fp: what ptrace's NT_PRFPREG
+ * gives, and what the signal stopper copies from its frame in the same
+ * layout (FXSAVE on x86_64, struct user_fpsimd_state on aarch64). */
+#if defined(__aarch64__)
+#define MDS_FP_FORMAT_SLOT MDS_FP_FORMAT_AARCH64_FPSIMD
+#else
+#define MDS_FP_FORMAT_SLOT MDS_FP_FORMAT_FXSAVE
+#endif
+
 #endif

@@ -14,7 +14,8 @@
  * (512 bytes). If the kernel saved an XSAVE area, bytes 464..511 of it
  * (software-reserved) hold struct _fpx_sw_bytes with FP_XSTATE_MAGIC1, the
  * area's size xstate_size, and FP_XSTATE_MAGIC2 follows the area.
- * aarch64 is not handled yet (no FP state is recorded there).
+ * aarch64: the frame's fpsimd_context record, copied into the layout of
+ * struct user_fpsimd_state (regs_aarch64.c); SVE state is not kept.
  */
 #include <errno.h>
 #include <signal.h>
@@ -80,6 +81,18 @@ void mds_fp_save_crashed(const void *ucv, uint32_t tid)
 {
     mds_crash_fp *f = &mds_crash_fp_g;
     __atomic_store_n(&f->len, 0, __ATOMIC_RELEASE);
+#if defined(__aarch64__)
+    /* The frame's fpsimd_context, in ptrace's user_fpsimd_state layout
+     * (the other threads' slots have the same). */
+    size_t n = f->buf && ucv ? mds_fpregs_from_ucontext(f->buf, f->cap, ucv)
+                             : 0;
+    if (n) {
+        f->format = MDS_FP_FORMAT_AARCH64_FPSIMD;
+        f->tid = tid;
+        __atomic_store_n(&f->len, (uint32_t)n, __ATOMIC_RELEASE);
+    }
+    return;
+#endif
     const unsigned char *fp = frame_fp(ucv);
     if (!f->buf || f->cap < FXSAVE_LEN || !fp)
         return;
