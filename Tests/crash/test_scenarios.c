@@ -616,6 +616,7 @@ static const scen scenarios[] = {
     {"install-sleepers", 0, 0, -1, 0, 0, 0, 0},
     {"install-sleepers", 0, 0, -1, 0, 0, "burn", 0},
     {"live-sleepers", 0, 1, -1, 0, 0, 0, check_live_sleepers},
+    {"live-sleepers", 0, 1, -1, 0, 0, "burn", check_live_sleepers},
     {"live-stress", SIGSEGV, -1, -1, 0, 0, 0, check_one_crash},
     {"many-threads", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_depth", 31, "gdb", check_many_gdb},
     /* Issue 10: process states. */
