@@ -14,6 +14,7 @@
  */
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -41,13 +42,17 @@ static int cores_in_cwd(void)
     return pat[0] && pat[0] != '|' && pat[0] != '/';
 }
 
-/* Runs the crasher in dir with unlimited cores; returns the wait status. */
-static int run_with_core(const char *dir, const char *scenario)
+/* Runs the crasher in dir with unlimited cores; returns the wait status.
+ * no_mayday: the same program without mayday installed. */
+static int run_with_core_ex(const char *dir, const char *scenario,
+                            int no_mayday)
 {
     pid_t pid = fork();
     if (pid == 0) {
         if (chdir(dir) < 0)
             _exit(126);
+        if (no_mayday)
+            setenv("CRASHER_NO_MAYDAY", "1", 1);
         struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
         setrlimit(RLIMIT_CORE, &rl);
         int fd = open("out.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -63,6 +68,11 @@ static int run_with_core(const char *dir, const char *scenario)
     waitpid(pid, &st, 0);
     alarm(0);
     return st;
+}
+
+static int run_with_core(const char *dir, const char *scenario)
+{
+    return run_with_core_ex(dir, scenario, 0);
 }
 
 /* The frame pcs gdb sees in the core's crashed thread. Only gdb's real
@@ -193,6 +203,98 @@ static void deep_worker(void **state)
     oracle("deep-worker", 31);
 }
 
+/* The death's siginfo as the core holds it (NT_SIGINFO, gdb's
+ * $_siginfo): signal, code, and the fault address for SIGSEGV. */
+static void gdb_siginfo(const char *dir, int with_addr, char *out, size_t cap)
+{
+    char *cmd = 0;
+    assert_true(
+        asprintf(&cmd,
+                 "cd '%s' && core=$(ls core* | head -n1) && "
+                 "gdb -nx -batch -ex 'p $_siginfo.si_signo' "
+                 "-ex 'p $_siginfo.si_code' %s '%s' \"$core\" 2>/dev/null | "
+                 "grep '^\\$'",
+                 dir,
+                 with_addr ? "-ex 'p $_siginfo._sifields._sigfault.si_addr'"
+                           : "",
+                 crasher) > 0);
+    FILE *p = popen(cmd, "r");
+    free(cmd);
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    pclose(p);
+}
+
+/* Death signal, core dump and the death's siginfo are what the same
+ * program has without mayday (issue 9, Required 1), shape by shape. */
+static void same_death(const char *scenario, int signo)
+{
+    if (!cores_in_cwd() || getenv("MAYDAY_EMULATOR"))
+        skip(); /* see oracle() */
+    for (int rep = 0; rep < mdt_repeat(10); rep++) {
+        char info[2][512];
+        /* Without mayday first: where it dumps no core, skip. */
+        for (int k = 0; k < 2; k++) {
+            int without = !k;
+            char *dir = mdt_mkdtemp("death");
+            assert_non_null(dir);
+            int st = run_with_core_ex(dir, scenario, without);
+            if (!WIFSIGNALED(st))
+                fail_msg("%s (%s mayday): status %#x", scenario,
+                         without ? "without" : "with", st);
+            assert_int_equal(WTERMSIG(st), signo);
+            if (!WCOREDUMP(st)) {
+                mdt_rmtree(dir);
+                free(dir);
+                if (without)
+                    skip(); /* no core dumps here at all */
+                fail_msg("%s: no core dump with mayday", scenario);
+            }
+            gdb_siginfo(dir, signo == SIGSEGV, info[without],
+                        sizeof info[without]);
+            mdt_rmtree(dir);
+            free(dir);
+        }
+        if (!info[0][0] || strcmp(info[0], info[1]))
+            fail_msg("%s: death siginfo with mayday:\n%swithout:\n%s",
+                     scenario, info[0], info[1]);
+        if (rep == 0)
+            printf("%s: same death as without mayday:\n%s", scenario,
+                   info[0]);
+    }
+}
+
+static void death_null_write(void **state)
+{
+    (void)state;
+    same_death("null-write", SIGSEGV);
+}
+
+static void death_abort(void **state)
+{
+    (void)state;
+    same_death("abort", SIGABRT);
+}
+
+static void death_wait_pause(void **state)
+{
+    (void)state;
+    same_death("wait-pause", SIGSEGV);
+}
+
+static void death_wait_epoll(void **state)
+{
+    (void)state;
+    same_death("wait-epoll", SIGSEGV);
+}
+
+static void death_sigwait_daemon(void **state)
+{
+    (void)state;
+    same_death("sigwait-daemon", SIGSEGV);
+}
+
 int main(void)
 {
     crasher = mdt_build_path("Tests/crash/crasher");
@@ -200,6 +302,11 @@ int main(void)
         cmocka_unit_test(null_write),
         cmocka_unit_test(abort_),
         cmocka_unit_test(deep_worker),
+        cmocka_unit_test(death_null_write),
+        cmocka_unit_test(death_abort),
+        cmocka_unit_test(death_wait_pause),
+        cmocka_unit_test(death_wait_epoll),
+        cmocka_unit_test(death_sigwait_daemon),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
