@@ -23,6 +23,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
+#include <sys/sem.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -185,11 +188,15 @@ enum {
     K_POLL,
     K_SELECT,
     K_SLEEP,
+    K_SEMTIMEDOP,
+    K_RECV,
+    K_ACCEPT,
     K_COUNT
 };
 static const char *kind_name[K_COUNT] = {
     "nanosleep", "pause", "epoll_wait", "sigtimedwait", "cond_timedwait",
-    "read",      "poll",  "select",     "sleep"};
+    "read",      "poll",  "select",     "sleep",        "semtimedop",
+    "recv",      "accept"};
 static volatile int early[K_COUNT];
 static int wake_pipe[2];
 static volatile int release_pause;
@@ -258,6 +265,50 @@ static int one_wait(int k)
     case K_SLEEP:
         r = (int)usleep(SLEEP_MS * 1000);
         break;
+    case K_SEMTIMEDOP: {
+        /* A private semaphore at 0: the decrement waits out its time. */
+        int id = semget(IPC_PRIVATE, 1, 0600);
+        struct sembuf op = {0, -1, 0};
+        struct timespec ts = {0, SLEEP_MS * 1000000L};
+        r = id < 0 ? -1 : semtimedop(id, &op, 1, &ts);
+        if (r < 0 && errno == EAGAIN)
+            r = 0;
+        if (id >= 0)
+            semctl(id, 0, IPC_RMID);
+        break;
+    }
+    case K_RECV:
+    case K_ACCEPT: {
+        /* Socket waits with SO_RCVTIMEO: the kernel ends these with EINTR
+         * (not a restart) when they are interrupted (signal(7)). */
+        struct timeval tv = {0, SLEEP_MS * 1000};
+        int sv[2] = {-1, -1}, fd;
+        if (k == K_RECV) {
+            r = socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+            fd = sv[0];
+        } else {
+            fd = socket(AF_UNIX, SOCK_STREAM, 0);
+            struct sockaddr_un a = {.sun_family = AF_UNIX};
+            r = fd < 0 || bind(fd, (struct sockaddr *)&a,
+                               sizeof(sa_family_t)) < 0 || /* autobind */
+                        listen(fd, 1) < 0
+                    ? -1
+                    : 0;
+        }
+        if (r == 0 && setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv))
+            r = -1;
+        if (r == 0) {
+            char b;
+            r = k == K_RECV ? (int)recv(fd, &b, 1, 0) : accept(fd, 0, 0);
+            if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                r = 0;
+        }
+        if (sv[1] >= 0)
+            close(sv[1]);
+        if (fd >= 0)
+            close(fd);
+        break;
+    }
     }
     return r < 0;
 }
