@@ -136,10 +136,21 @@ static void handler(int sig, siginfo_t *si, void *uc)
 #define FLOOR_STACK 4096 /* bytes read from each stack */
 #define FLOOR_OUT 1024   /* bytes written per thread */
 
+/* The general registers of a signal frame and its stack pointer. */
+#if defined(__x86_64__)
+#define F_NGREG NGREG
+#define F_GREGS(uc) ((uc)->uc_mcontext.gregs)
+#define F_SP REG_RSP
+#elif defined(__aarch64__)
+#define F_NGREG 34 /* x0..x30, sp, pc, pstate */
+#define F_GREGS(uc) ((uc)->uc_mcontext.regs)
+#define F_SP 31
+#endif
+
 typedef struct fslot {
     volatile int state; /* 0 asked, 1 parked */
     int tid;
-    uint64_t gregs[NGREG];
+    uint64_t gregs[F_NGREG];
 } fslot;
 
 static fslot f_slots[FLOOR_MAX];
@@ -159,7 +170,7 @@ static void floor_park(int sig, siginfo_t *si, void *ucv)
     (void)sig;
     fslot *s = &f_slots[si->si_value.sival_int];
     const ucontext_t *uc = ucv;
-    memcpy(s->gregs, uc->uc_mcontext.gregs, sizeof s->gregs);
+    memcpy(s->gregs, F_GREGS(uc), sizeof s->gregs);
     __atomic_store_n(&s->state, 1, __ATOMIC_RELEASE);
     futex(&s->state, FUTEX_WAKE_PRIVATE, 1, 0);
     struct timespec t = {10, 0}; /* the process is about to die */
@@ -220,7 +231,7 @@ static void floor_handler(int sig, siginfo_t *si, void *uc)
         if (!f_slots[i].state)
             continue;
         struct iovec l = {f_stacks[i], FLOOR_STACK};
-        struct iovec r = {(void *)(uintptr_t)f_slots[i].gregs[REG_RSP],
+        struct iovec r = {(void *)(uintptr_t)f_slots[i].gregs[F_SP],
                           FLOOR_STACK};
         syscall(SYS_process_vm_readv, pid, &l, 1, &r, 1, 0);
         memcpy(f_out + out, f_slots[i].gregs, sizeof f_slots[i].gregs);
