@@ -265,35 +265,26 @@ static void same_death(const char *scenario, int signo)
     }
 }
 
-static void death_null_write(void **state)
+/* The shapes same_death runs, one cmocka test each (its prestate). */
+typedef struct death_case {
+    const char *scenario;
+    int signo;
+} death_case;
+
+static const death_case deaths[] = {
+    {"null-write", SIGSEGV}, {"abort", SIGABRT},
+    {"wait-pause", SIGSEGV}, {"wait-epoll", SIGSEGV},
+    {"sigwait-daemon", SIGSEGV},
+};
+
+static void death(void **state)
 {
-    (void)state;
-    same_death("null-write", SIGSEGV);
+    const death_case *d = *state;
+    same_death(d->scenario, d->signo);
 }
 
-static void death_abort(void **state)
-{
-    (void)state;
-    same_death("abort", SIGABRT);
-}
-
-static void death_wait_pause(void **state)
-{
-    (void)state;
-    same_death("wait-pause", SIGSEGV);
-}
-
-static void death_wait_epoll(void **state)
-{
-    (void)state;
-    same_death("wait-epoll", SIGSEGV);
-}
-
-static void death_sigwait_daemon(void **state)
-{
-    (void)state;
-    same_death("sigwait-daemon", SIGSEGV);
-}
+/* A test named after its scenario ("death_wait-pause"). */
+#define DEATH(i, name) {"death_" name, death, 0, 0, (void *)&deaths[i]}
 
 int main(void)
 {
@@ -302,11 +293,11 @@ int main(void)
         cmocka_unit_test(null_write),
         cmocka_unit_test(abort_),
         cmocka_unit_test(deep_worker),
-        cmocka_unit_test(death_null_write),
-        cmocka_unit_test(death_abort),
-        cmocka_unit_test(death_wait_pause),
-        cmocka_unit_test(death_wait_epoll),
-        cmocka_unit_test(death_sigwait_daemon),
+        DEATH(0, "null-write"),
+        DEATH(1, "abort"),
+        DEATH(2, "wait-pause"),
+        DEATH(3, "wait-epoll"),
+        DEATH(4, "sigwait-daemon"),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
