@@ -315,25 +315,22 @@ static void print_tables(void)
 
     printf("\n### mayday's time split (median ms; handoff_ns and suspend_ns "
            "from the report header)\n\n");
-    printf("| N workers | mayday | total | suspending the others "
-           "(suspend_ns) | handler entry -> header encoded, minus suspend "
-           "(handoff_ns - suspend_ns: debugger check, hand-off, image "
-           "list, temp file create, /proc reads) | the rest (total - "
-           "handoff_ns: kernel signal delivery; walks, encode, write, "
-           "fsync, rename, resume, reply) |\n");
+    printf("| N workers | mayday | total | handler entry -> header begun "
+           "(handoff_ns: debugger check, hand-off, helper started, image "
+           "list, temp file create) | stopping the others (suspend_ns; "
+           "alongside the report with ptrace, before it with the signal) "
+           "| after the header (total - handoff_ns: walks and encoding as "
+           "the threads settle, write, fsync, rename, resume, reply) |\n");
     printf("|---|---|---|---|---|---|\n");
     for (int i = 0; i < NN; i++) {
         for (int m = MAYDAY_FS; m <= MAYDAY_SIG; m++) {
             cell *c = &cells[m][i];
-            double pre[MAXRUNS], rest[MAXRUNS];
-            for (int r = 0; r < runs; r++) {
-                int bad = c->ms[r] < 0;
-                pre[r] = bad ? -1 : c->handoff_ms[r] - c->suspend_ms[r];
-                rest[r] = bad ? -1 : c->ms[r] - c->handoff_ms[r];
-            }
+            double rest[MAXRUNS];
+            for (int r = 0; r < runs; r++)
+                rest[r] = c->ms[r] < 0 ? -1 : c->ms[r] - c->handoff_ms[r];
             printf("| %d | %s | %.3f | %.3f | %.3f | %.3f |\n", ns[i],
-                   mode_name[m] + 7, med(c->ms, 0, 0), med(c->suspend_ms, 0, 0),
-                   med(pre, 0, 0), med(rest, 0, 0));
+                   mode_name[m] + 7, med(c->ms, 0, 0), med(c->handoff_ms, 0, 0),
+                   med(c->suspend_ms, 0, 0), med(rest, 0, 0));
         }
     }
     int exc = 1;

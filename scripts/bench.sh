@@ -17,7 +17,9 @@
 #        reports in one `mayday decode`, the 128-thread report;
 #   8.   report contents (issue 11): size and time with stack memory off,
 #        default and large, and none of it (bench_capture);
-#   9.   the crash-time encoder and writer alone (bench_encode).
+#   9.   the crash-time encoder and writer alone (bench_encode);
+#   10.  making a report durable: fsync, fdatasync, a pre-allocated file
+#        (bench_durable, issue 15).
 #
 # Usage: scripts/bench.sh
 # Environment: BENCH_BUILD_DIR (default build-bench), BENCH_RUNS (fresh
@@ -53,7 +55,7 @@ SAN=$(sed -n 's/^MAYDAY_SANITIZE:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
 log "building"
 cmake --build "$BUILD" -j"$JOBS" --target bench_crash bench_plain \
     bench_install bench_reader bench_decode bench_encode bench_capture \
-    mayday_cli >&2
+    bench_durable mayday_cli >&2
 HAVE_WALK=1
 cmake --build "$BUILD" -j"$JOBS" --target bench_walk >&2 || HAVE_WALK=0
 
@@ -123,5 +125,11 @@ echo "## 9. Encoder and writer alone (bench_encode, issue 15)"
 echo
 log "bench_encode"
 "$B/bench_encode" --dir "$WORK"
+echo
+
+echo "## 10. Making a report durable (bench_durable, issue 15)"
+echo
+log "bench_durable ($RUNS rounds)"
+"$B/bench_durable" --runs "$RUNS" --dir "$WORK"
 echo
 echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -17,9 +17,13 @@
 #include <inttypes.h>
 #include <elf.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <zlib.h>
 
 #include "common.h"
+#include "crash/core/framing.h"
 #include "fixture.h"
 #include "json_mini.h"
 #include "schema_check.h"
@@ -448,6 +452,62 @@ static void test_json_roundtrip(void **state)
     free(dir);
 }
 
+/* The crash-time writer puts the header in two messages, the stop's part
+ * last (report_put.c): a reader must merge them. The second part is
+ * packed as a report of its own and appended (protobuf concatenation). */
+static void test_header_parts(void **state)
+{
+    (void)state;
+    Mayday__Report *pb = fx_build(NULL);
+    pb->header->has_handoff_ns = 0;
+    Mayday__Header tail = MAYDAY__HEADER__INIT;
+    tail.has_handoff_ns = 1;
+    tail.handoff_ns = 777;
+    tail.has_suspend_ns = 1;
+    tail.suspend_ns = 4242;
+    tail.has_stop_method = 1;
+    tail.stop_method = MAYDAY__STOP_METHOD__STOP_METHOD_SIGNAL;
+    tail.stop_note = "ptrace unavailable (errno 1)";
+    Mayday__Report second = MAYDAY__REPORT__INIT;
+    second.header = &tail;
+    size_t n1, n2 = mayday__report__get_packed_size(&second);
+    unsigned char *first = fx_frame(pb, &n1);
+    unsigned char *buf = malloc(n1 + n2);
+    assert_non_null(buf);
+    memcpy(buf, first, n1);
+    mayday__report__pack(&second, buf + n1);
+    size_t n = n1 - MDS_FILE_HEADER_LEN + n2;
+    uint32_t crc = (uint32_t)crc32(0L, buf + MDS_FILE_HEADER_LEN, (uInt)n);
+    for (int i = 0; i < 4; i++) {
+        buf[8 + i] = (unsigned char)(n >> (8 * i));
+        buf[12 + i] = (unsigned char)(crc >> (8 * i));
+    }
+    char *dir = tc_mkdtemp("reader");
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/r.mayday", dir);
+    assert_int_equal(fx_write_file(path, buf, n1 + n2), 0);
+    mayday_report *r = NULL;
+    assert_int_equal(mayday_report_load(path, &r), 0);
+    jm_node *j = json_of(r, NULL);
+    char t[32];
+    snprintf(t, sizeof(t), "%" PRId64, pb->header->time_unix_ns);
+    expect_str(j, "report.time_unix_ns", t); /* from the first part */
+    expect_str(j, "report.reporter_version", pb->header->reporter_version);
+    expect_str(j, "report.handler", "exception_thread");
+    expect_int(j, "report.handoff_ns", 777); /* from the second */
+    expect_int(j, "report.suspend_ns", 4242);
+    expect_str(j, "report.stop_method", "signal");
+    expect_str(j, "report.stop_note", "ptrace unavailable (errno 1)");
+    expect_str(j, "app.id", pb->app->id); /* the rest is untouched */
+    jm_free(j);
+    mayday_report_free(r);
+    free(buf);
+    free(first);
+    fx_free(pb);
+    tc_rmtree(dir);
+    free(dir);
+}
+
 static void test_live(void **state)
 {
     (void)state;
@@ -635,6 +695,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_json_roundtrip),
+        cmocka_unit_test(test_header_parts),
         cmocka_unit_test(test_live),
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_symbolicator_hook),

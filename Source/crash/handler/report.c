@@ -31,7 +31,8 @@
 #include "crash/handler/report_put.h"
 #include "crash/core/poison.h"
 
-#define RESERVE 256 /* bytes kept for the completeness and limit fields */
+#define RESERVE 512 /* bytes kept for the stop's header part (up to about
+                       200), the completeness and limit fields */
 
 static void phase(mds_work *w, uint32_t ph)
 {
@@ -133,11 +134,15 @@ int mds_report_run(mds_work *w, mds_request *req, uint32_t self_tid, int flags,
         mds_stop_req sr = {self_tid,     req->tid,
                            !req->live,   req->tracer > 0,
                            req->seccomp, mds_g.cfg.suspend_timeout_ms};
-        mds_stop_others(&w->stop, &sr);
+        /* With ptrace the helper stops them while we list the images,
+         * create the file and write what needs no stopped thread; the
+         * threads are taken as they settle (mds_put_other_threads). */
+        mds_stop_begin(&w->stop, &sr);
     } else {
         mds_stop_release(&w->stop);
         __atomic_store_n(&w->stop.n, 0, __ATOMIC_RELEASE);
         w->stop.method = MDS_STOP_NONE;
+        w->stop.phase = MDS_SP_DONE;
     }
     phase(w, MDS_PH_WALKING);
     mds_images_capture(&w->images);
@@ -146,6 +151,9 @@ int mds_report_run(mds_work *w, mds_request *req, uint32_t self_tid, int flags,
     mds_marker_begin(req);
     __atomic_store_n(&w->io, 0, __ATOMIC_RELEASE);
     int r = write_report(w, req, flags, seq);
+    /* The stop ends here if the report did not get to the threads (no
+     * file): the set must know what it holds before anyone releases it. */
+    mds_stop_finish(&w->stop);
     __atomic_store_n(&w->io, 1, __ATOMIC_RELEASE);
     if (r != MAYDAY_ETIMEDOUT) {
         const char *slash = 0;

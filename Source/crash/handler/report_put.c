@@ -155,16 +155,18 @@ static void put_slot(mds_rctx *c, const mds_slot *sl)
 void mds_put_other_threads(mds_rctx *c)
 {
     mds_stopset *s = &c->w->stop;
-    uint32_t n = __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
-    for (uint32_t i = 0; i < n; i++) {
-        if (!c->first_tid || s->slots[i].tid != c->first_tid)
-            put_slot(c, &s->slots[i]);
+    const mds_slot *sl;
+    for (uint32_t i = 0; (sl = mds_stop_slot(s, i)) != 0; i++) {
+        if (!c->first_tid || sl->tid != c->first_tid)
+            put_slot(c, sl);
     }
+    mds_stop_finish(s);
 }
 
 int mds_put_stopped_thread(mds_rctx *c, uint32_t tid)
 {
     mds_stopset *s = &c->w->stop;
+    mds_stop_finish(s);
     uint32_t n = __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
     for (uint32_t i = 0; i < n; i++) {
         if (s->slots[i].tid == tid) {
@@ -373,7 +375,10 @@ void mds_put_annotations(mds_rctx *c)
 void mds_put_header(mds_rctx *c, const uint8_t uuid[16], uint64_t now_rt)
 {
     mds_pb *pb = &c->pb;
-    const mds_stopset *s = &c->w->stop;
+    if (c->req->fault_ns) {
+        uint64_t now = mds_now_ns();
+        c->handoff_ns = now > c->req->fault_ns ? now - c->req->fault_ns : 0;
+    }
     if (mds_pb_begin(pb, F_REPORT_HEADER) == 0) {
         mds_pb_bytes(pb, F_HEADER_UUID, uuid, 16);
         mds_pb_int64(pb, F_HEADER_TIME, (int64_t)now_rt);
@@ -383,11 +388,20 @@ void mds_put_header(mds_rctx *c, const uint8_t uuid[16], uint64_t now_rt)
             mds_pb_string(pb, F_HEADER_REASON, c->req->reason);
         }
         mds_pb_uint64(pb, F_HEADER_HANDLER, c->req->handler);
-        if (c->req->fault_ns) {
-            uint64_t now = mds_now_ns();
-            mds_pb_uint64(pb, F_HEADER_HANDOFF_NS,
-                          now > c->req->fault_ns ? now - c->req->fault_ns : 0);
-        }
+    }
+    mds_pb_end(pb);
+}
+
+/* The header's second part: the hand-off time and what the stop did. */
+static void put_stop_header(mds_rctx *c)
+{
+    mds_pb *pb = &c->pb;
+    const mds_stopset *s = &c->w->stop;
+    if (!c->req->fault_ns && !s->method)
+        return;
+    if (mds_pb_begin(pb, F_REPORT_HEADER) == 0) {
+        if (c->req->fault_ns)
+            mds_pb_uint64(pb, F_HEADER_HANDOFF_NS, c->handoff_ns);
         if (s->method) {
             mds_pb_uint64(pb, F_HEADER_SUSPEND_NS, s->elapsed_ns);
             mds_pb_uint64(pb, F_HEADER_STOP_METHOD, s->method);
@@ -402,7 +416,9 @@ void mds_put_flags(mds_rctx *c, int flags)
 {
     mds_pb *pb = &c->pb;
     const mds_stopset *s = &c->w->stop;
+    mds_stop_finish(&c->w->stop); /* a report cut before the threads */
     mds_pb_release_reserve(pb);
+    put_stop_header(c);
     if (pb->truncated)
         mds_pb_bool(pb, F_REPORT_TRUNCATED, 1);
     if (s->method && s->not_stopped)

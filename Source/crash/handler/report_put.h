@@ -21,8 +21,13 @@ typedef struct mds_rctx {
     uint64_t fsize_limit; /* RLIMIT_FSIZE when it capped the report, or 0 */
     mds_limits lim;       /* limits hit (issue 10), see limits.h */
     uint32_t first_tid;   /* issue 12: put first, skipped among the others */
+    uint64_t handoff_ns;  /* fault -> the header begun, 0 unknown */
 } mds_rctx;
 
+/* The header is written in two parts (protobuf merges the two Header
+ * messages): what is known at once first, and what the stop tells at the
+ * end (mds_put_flags), since the threads are stopped while the report is
+ * being written (issue 15). */
 void mds_put_header(mds_rctx *c, const uint8_t uuid[16], uint64_t now_rt);
 void mds_put_system(mds_rctx *c);
 void mds_put_process(mds_rctx *c);
@@ -35,13 +40,17 @@ void mds_put_register_names(mds_rctx *c);
 int mds_put_thread(mds_rctx *c, uint32_t tid, int crashed, int state,
                    const mds_regs *regs, const char *note, uint32_t why,
                    const mds_slot *slot);
-/* Every thread of the stop set, after the crashed one (but first_tid). */
+/* Every thread of the stop set, after the crashed one (but first_tid),
+ * each as soon as the stopper settled it; then waits for the end of the
+ * stop. */
 void mds_put_other_threads(mds_rctx *c);
-/* Thread tid of the stop set, with its state; 0 if it is not in it. */
+/* Thread tid of the stop set, with its state; 0 if it is not in it.
+ * Waits for the end of the stop first. */
 int mds_put_stopped_thread(mds_rctx *c, uint32_t tid);
 void mds_put_images(mds_rctx *c);
 void mds_put_annotations(mds_rctx *c);
-/* The completeness fields, last (flags: MDS_RUN_*). */
+/* The stop's part of the header and the completeness fields, last
+ * (flags: MDS_RUN_*), from the encoder's reserve. */
 void mds_put_flags(mds_rctx *c, int flags);
 
 /* glibc's assert/abort message into out; its length, or -1 if none. */

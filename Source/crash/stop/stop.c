@@ -130,7 +130,7 @@ void mds_stop_proc_regs(mds_stopset *s, mds_slot *sl)
     }
 }
 
-static void note(mds_stopset *s, const char *what, long err)
+void mds_stop_note(mds_stopset *s, const char *what, long err)
 {
     mds_sbuf sb;
     mds_sbuf_init(&sb, s->note, sizeof s->note);
@@ -145,18 +145,27 @@ static void note(mds_stopset *s, const char *what, long err)
     }
 }
 
+/* pc/sp from /proc for a listed thread nothing stopped (and for
+ * mayday's own exception thread), once. */
+static void settle_proc(mds_stopset *s, mds_slot *sl)
+{
+    if (sl->regs.valid)
+        return;
+    if ((sl->state == MDS_SLOT_GONE && sl->why != MDS_WHY_EXITED) ||
+        sl->state == MDS_SLOT_REPORTER)
+        mds_stop_proc_regs(s, sl);
+}
+
 /* Threads nothing stopped: listed with what /proc says. */
 static void proc_only(mds_stopset *s, uint32_t why)
 {
     for (uint32_t i = 0; i < s->n; i++) {
         mds_slot *sl = &s->slots[i];
         if (sl->state == MDS_SLOT_REQUESTED) {
-            sl->state = MDS_SLOT_GONE;
             sl->why = why;
+            __atomic_store_n(&sl->state, MDS_SLOT_GONE, __ATOMIC_RELEASE);
         }
-        if ((sl->state == MDS_SLOT_GONE && sl->why != MDS_WHY_EXITED) ||
-            (sl->state == MDS_SLOT_REPORTER && !sl->regs.valid))
-            mds_stop_proc_regs(s, sl);
+        settle_proc(s, sl);
     }
 }
 
@@ -172,52 +181,46 @@ static void count(mds_stopset *s)
     }
 }
 
-void mds_stop_others(mds_stopset *s, const mds_stop_req *r)
+/* Whether ptrace may be tried; notes why not. */
+static int ptrace_allowed(mds_stopset *s, const mds_stop_req *r)
 {
-    uint64_t t0 = mds_now_ns();
-    __atomic_store_n(&s->n, 0, __ATOMIC_RELEASE);
-    s->capped = 0;
-    s->method = MDS_STOP_NONE;
-    s->note[0] = 0;
-    s->herr = 0;
-    s->pid = (uint32_t)mds_getpid();
-    s->self_tid = r->self_tid;
-    s->skip_tid = r->skip_tid;
-    s->deadline_ns = t0 + (uint64_t)r->timeout_ms * NS_PER_MS;
-    mds_stop_list(s);
-
-    int done = 0;
     uint32_t want = mds_g.cfg.stop_method;
     if (want == MAYDAY_STOP_SIGNAL || want == MAYDAY_STOP_NONE) {
-        note(s, "ptrace not tried (configured)", 0);
-    } else if (r->seccomp > 0) {
-        /* A filter may kill the process for clone or ptrace. */
-        note(s, "ptrace not tried: a seccomp filter is active", 0);
-    } else if (mds_g.no_clone_vm) {
-        note(s, "ptrace not tried: valgrind cannot run a CLONE_VM task", 0);
-    } else {
-        int e = mds_stop_ptrace(s, r);
-        if (e == 0) {
-            s->method = MDS_STOP_PTRACE;
-            done = 1;
-        } else {
-            note(s, "ptrace unavailable", e);
-        }
+        mds_stop_note(s, "ptrace not tried (configured)", 0);
+        return 0;
     }
+    if (r->seccomp > 0) {
+        /* A filter may kill the process for clone or ptrace. */
+        mds_stop_note(s, "ptrace not tried: a seccomp filter is active", 0);
+        return 0;
+    }
+    if (mds_g.no_clone_vm) {
+        mds_stop_note(s, "ptrace not tried: valgrind cannot run a CLONE_VM task", 0);
+        return 0;
+    }
+    return 1;
+}
+
+/* After ptrace ran (done) or could not: the signal where allowed, /proc
+ * for whatever is left, the counts. Runs once per stop. */
+static void finish_rest(mds_stopset *s, int done)
+{
+    const mds_stop_req *r = &s->req;
+    uint32_t want = mds_g.cfg.stop_method;
     if (!done && (want == MAYDAY_STOP_PTRACE || want == MAYDAY_STOP_NONE)) {
-        note(s, "signals not used (configured)", 0);
+        mds_stop_note(s, "signals not used (configured)", 0);
     } else if (!done && r->traced) {
-        note(s, "signals not used: a debugger is attached", 0);
+        mds_stop_note(s, "signals not used: a debugger is attached", 0);
     } else if (!done && !r->fatal) {
         /* A handler in every thread would make pause, nanosleep, epoll
          * and the like return EINTR in a process that lives on. */
-        note(s, "signals not used for a live report", 0);
+        mds_stop_note(s, "signals not used for a live report", 0);
     } else if (!done) {
         if (mds_stop_signal(s, r) == 0) {
             s->method = MDS_STOP_SIGNAL;
             done = 1;
         } else {
-            note(s, "signal suspension unavailable", 0);
+            mds_stop_note(s, "signal suspension unavailable", 0);
         }
     }
     if (!done)
@@ -229,13 +232,87 @@ void mds_stop_others(mds_stopset *s, const mds_stop_req *r)
     __atomic_store_n(
         &s->held, s->method == MDS_STOP_PTRACE || s->method == MDS_STOP_SIGNAL,
         __ATOMIC_RELEASE);
-    s->elapsed_ns = mds_now_ns() - t0;
+    /* The helper's own end when it stopped them all: the reporter may
+     * have gone on with other work meanwhile. */
+    uint64_t end = s->method == MDS_STOP_PTRACE && s->hdone_ns ? s->hdone_ns
+                                                                : mds_now_ns();
+    s->elapsed_ns = end > s->t0_ns ? end - s->t0_ns : 0;
+    s->phase = MDS_SP_DONE;
+}
+
+/* The ptrace helper's outcome: 0 it ran, else the error. */
+static void finish_ptrace(mds_stopset *s, int e)
+{
+    if (e == 0) {
+        s->method = MDS_STOP_PTRACE;
+    } else {
+        mds_stop_note(s, "ptrace unavailable", e);
+        s->hdone_ns = 0;
+    }
+    finish_rest(s, e == 0);
+}
+
+void mds_stop_begin(mds_stopset *s, const mds_stop_req *r)
+{
+    s->t0_ns = mds_now_ns();
+    __atomic_store_n(&s->n, 0, __ATOMIC_RELEASE);
+    s->capped = 0;
+    s->method = MDS_STOP_NONE;
+    s->note[0] = 0;
+    s->herr = 0;
+    s->hdone_ns = 0;
+    s->req = *r;
+    s->phase = MDS_SP_DONE;
+    s->pid = (uint32_t)mds_getpid();
+    s->self_tid = r->self_tid;
+    s->skip_tid = r->skip_tid;
+    s->deadline_ns = s->t0_ns + (uint64_t)r->timeout_ms * NS_PER_MS;
+    mds_stop_list(s);
+
+    if (ptrace_allowed(s, r)) {
+        int e = mds_stop_ptrace_start(s);
+        if (e == 0) {
+            s->phase = MDS_SP_PTRACE; /* it works while we go on */
+            /* Held from now: if this reporter dies while the helper
+             * works, whoever releases the set dismisses the helper. */
+            __atomic_store_n(&s->held, 1, __ATOMIC_RELEASE);
+            return;
+        }
+        mds_stop_note(s, "ptrace unavailable", e);
+    }
+    finish_rest(s, 0);
+}
+
+mds_slot *mds_stop_slot(mds_stopset *s, uint32_t i)
+{
+    if (s->phase == MDS_SP_PTRACE) {
+        int e = mds_stop_ptrace_wait(s, i);
+        if (e == 1) {
+            mds_slot *sl = &s->slots[i];
+            settle_proc(s, sl);
+            return sl;
+        }
+        finish_ptrace(s, e);
+    }
+    return i < __atomic_load_n(&s->n, __ATOMIC_ACQUIRE) ? &s->slots[i] : 0;
+}
+
+void mds_stop_finish(mds_stopset *s)
+{
+    if (s->phase == MDS_SP_PTRACE)
+        finish_ptrace(s, mds_stop_ptrace_wait(s, UINT32_MAX));
+}
+
+void mds_stop_others(mds_stopset *s, const mds_stop_req *r)
+{
+    mds_stop_begin(s, r);
+    mds_stop_finish(s);
 }
 
 long mds_stop_name(const mds_slot *sl, char *out, size_t cap)
 {
     if (!sl || cap < sizeof sl->name ||
-        !__atomic_load_n(&sl->name_ok, __ATOMIC_ACQUIRE))
+        __atomic_load_n(&sl->name_ok, __ATOMIC_ACQUIRE) != 1)
         return -1;
     size_t n = 0;
     while (n + 1 < sizeof sl->name && sl->name[n]) {

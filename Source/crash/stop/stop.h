@@ -83,8 +83,24 @@ typedef struct mds_slot {
      * thread in /proc), or by the parked thread itself (prctl). name_ok
      * (release) publishes name[]; 0: the reporter reads /proc itself. */
     char name[16];
-    volatile uint32_t name_ok;
+    volatile uint32_t name_ok; /* 0 none, 2 being written, 1 ready */
 } mds_slot;
+
+/* What a report asks of the stopper. */
+typedef struct mds_stop_req {
+    uint32_t self_tid;   /* the reporting thread (never stopped) */
+    uint32_t skip_tid;   /* the crashed thread (its registers are known) */
+    int fatal;           /* a crash (1) or a live report (0) */
+    int traced;          /* a debugger is attached */
+    int seccomp;         /* a seccomp filter is active: no clone/ptrace */
+    uint32_t timeout_ms; /* budget for stopping everyone */
+} mds_stop_req;
+
+/* Phases of a stop (mds_stopset.phase). */
+enum {
+    MDS_SP_DONE = 0,  /* nothing in flight: the slots are final */
+    MDS_SP_PTRACE = 1 /* the helper is stopping them (mds_stop_slot) */
+};
 
 typedef struct mds_stopset {
     mds_slot *slots;
@@ -113,6 +129,14 @@ typedef struct mds_stopset {
     volatile uint32_t hcmd;   /* futex: MDS_HCMD_* */
     int herr;                 /* first ptrace error, -errno */
     uint32_t hlive;           /* helper pid still to be reaped */
+    volatile uint32_t hprog;  /* futex: bumped as each slot settles */
+    volatile uint32_t hwait;  /* the reporter sleeps on hprog */
+    uint64_t hdone_ns;        /* when the helper had stopped them all */
+
+    /* A stop in flight: mds_stop_begin .. mds_stop_finish. */
+    uint32_t phase; /* MDS_SP_* */
+    uint64_t t0_ns;
+    mds_stop_req req;
 
     /* signal mechanism (stop_signal.c). */
     volatile uint32_t parked;           /* futex: answers */
@@ -127,20 +151,27 @@ typedef struct mds_stopset {
 #define MDS_STOP_BUF 8192
 #define MDS_HELPER_STACK (64 * 1024)
 
-/* What a report asks of the stopper. */
-typedef struct mds_stop_req {
-    uint32_t self_tid;   /* the reporting thread (never stopped) */
-    uint32_t skip_tid;   /* the crashed thread (its registers are known) */
-    int fatal;           /* a crash (1) or a live report (0) */
-    int traced;          /* a debugger is attached */
-    int seccomp;         /* a seccomp filter is active: no clone/ptrace */
-    uint32_t timeout_ms; /* budget for stopping everyone */
-} mds_stop_req;
 
 /* Lists the other threads into s->slots and stops them with the first
  * mechanism that works (see above). Threads that cannot be stopped are
- * listed anyway (MDS_SLOT_GONE, why) with pc/sp from /proc when blocked. */
+ * listed anyway (MDS_SLOT_GONE, why) with pc/sp from /proc when blocked.
+ * mds_stop_begin + mds_stop_finish. */
 void mds_stop_others(mds_stopset *s, const mds_stop_req *r);
+/* The same in steps, so that the reporter works while the threads are
+ * being stopped (issue 15). begin lists the threads and, with ptrace,
+ * starts the helper and returns at once; the other mechanisms run to the
+ * end in it. mds_stop_slot waits until slot i is settled (stopped, or
+ * known not to be) and returns it, or NULL once i is past the last slot
+ * and the stop is over; slots settle in order, and the list may grow
+ * while the helper looks for threads created meanwhile. While it waits
+ * it reads the slot's thread name itself (the thread may not be stopped
+ * yet: the name is all it takes). mds_stop_finish waits for the end:
+ * fallback mechanisms, /proc for the rest, the counts; after it (or
+ * after mds_stop_slot returned NULL) method, stopped, not_stopped, note
+ * and elapsed_ns are final. */
+void mds_stop_begin(mds_stopset *s, const mds_stop_req *r);
+mds_slot *mds_stop_slot(mds_stopset *s, uint32_t i);
+void mds_stop_finish(mds_stopset *s);
 /* The name the stopper read for sl (NUL-terminated into out, cap >= 16):
  * its length, or -1 when it has none (yet). */
 long mds_stop_name(const mds_slot *sl, char *out, size_t cap);
@@ -163,8 +194,13 @@ mds_slot *mds_stop_find(mds_stopset *s, uint32_t tid);
 
 /* Mechanisms (stop_ptrace.c, stop_signal.c, stop.c). Each returns 0 when
  * it ran (individual threads may still be GONE), or a negative code when
- * it could not run at all and the next mechanism should be tried. */
-int mds_stop_ptrace(mds_stopset *s, const mds_stop_req *r);
+ * it could not run at all and the next mechanism should be tried.
+ * ptrace in two steps: start the helper (0 or -errno), then wait for
+ * slot `want` (1: settled), for the end (0; want past the list: the
+ * whole stop), or for its failure before it stopped anyone (-errno: the
+ * slots are back to REQUESTED for the next mechanism). */
+int mds_stop_ptrace_start(mds_stopset *s);
+int mds_stop_ptrace_wait(mds_stopset *s, uint32_t want);
 void mds_release_ptrace(mds_stopset *s);
 int mds_stop_signal(mds_stopset *s, const mds_stop_req *r);
 void mds_release_signal(mds_stopset *s);
@@ -172,6 +208,8 @@ void mds_release_signal(mds_stopset *s);
 /* Listing (stop.c): appends every thread of the process not yet in s
  * (except self and skip) as REQUESTED; returns how many were added. */
 uint32_t mds_stop_list(mds_stopset *s);
+/* Appends what (and " (errno E)" when err) to the set's note. */
+void mds_stop_note(mds_stopset *s, const char *what, long err);
 /* pc/sp from /proc for slot (when the thread is blocked in a syscall). */
 void mds_stop_proc_regs(mds_stopset *s, mds_slot *slot);
 

@@ -22,9 +22,14 @@
  * Calls the kernel restarts by itself (nanosleep, pause, poll, futex,
  * read) need nothing. docs/thread-control.md has the measurements.
  *
- * Once every thread is stopped, the helper reads their names from /proc
- * (about 10 us a thread here) while the reporter walks and encodes on the
- * other core; the reporter reads /proc itself for any it gets to first.
+ * The reporter does not wait for the whole stop (issue 15): it writes
+ * the parts of the report that need no stopped thread while the helper
+ * works, then takes the slots one by one as they settle (each settled
+ * slot bumps the hprog futex word), so that walking and encoding on one
+ * core overlap stopping on the other. Once every thread is stopped, the
+ * helper reads the names of those the reporter has not reached from
+ * /proc (about 10 us a thread here); the reporter reads the name of the
+ * slot it waits for itself meanwhile.
  */
 #include "crash/stop/stop.h"
 
@@ -47,9 +52,38 @@
 enum {
     H_STARTING = 0,
     H_RUNNING = 1,
-    H_STOPPED = 2, /* every thread it could stop is stopped */
-    H_FAILED = 3   /* ptrace refused for every thread */
+    H_SEIZED = 2,  /* committed: the first threads are seized, none refused
+                      them all; the slots settle from here on, in order */
+    H_STOPPED = 3, /* every thread it could stop is stopped */
+    H_FAILED = 4   /* ptrace refused for every thread */
 };
+
+/* Helper side: a slot settled, or the state moved on. The reporter may
+ * sleep on hprog (it said so in hwait): both sides use sequentially
+ * consistent atomics, so that either it sees the new count or we see it
+ * waiting. */
+static void progress(mds_stopset *s)
+{
+    __atomic_add_fetch(&s->hprog, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&s->hwait, __ATOMIC_SEQ_CST) &&
+        __atomic_exchange_n(&s->hwait, 0, __ATOMIC_SEQ_CST))
+        mds_futex_wake(&s->hprog, 1);
+}
+
+static void set_state(mds_stopset *s, uint32_t h)
+{
+    __atomic_store_n(&s->hstate, h, __ATOMIC_SEQ_CST);
+    mds_futex_wake(&s->hstate, 1);
+    progress(s);
+}
+
+/* A slot that will not be stopped: why first, then the state (release,
+ * the reporter may be reading it). */
+static void gone(mds_slot *sl, uint32_t why)
+{
+    sl->why = why;
+    __atomic_store_n(&sl->state, MDS_SLOT_GONE, __ATOMIC_RELEASE);
+}
 enum { HCMD_NONE = 0, HCMD_RELEASE = 1 };
 
 /* Registers of a stopped tracee into its slot. */
@@ -86,19 +120,16 @@ static void wait_stop(mds_stopset *s, mds_slot *sl)
                 __atomic_store_n(&sl->state, MDS_SLOT_PARKED, __ATOMIC_RELEASE);
                 return;
             }
-            sl->state = MDS_SLOT_GONE; /* exited (and reaped) */
-            sl->why = MDS_WHY_EXITED;
+            gone(sl, MDS_WHY_EXITED); /* exited (and reaped) */
             return;
         }
         if (r < 0) {
-            sl->state = MDS_SLOT_GONE;
-            sl->why = MDS_WHY_EXITED;
+            gone(sl, MDS_WHY_EXITED);
             return;
         }
         uint64_t now = mds_now_ns();
         if (now >= s->deadline_ns) {
-            sl->state = MDS_SLOT_GONE; /* still seized: detached at exit */
-            sl->why = MDS_WHY_TIMEOUT;
+            gone(sl, MDS_WHY_TIMEOUT); /* still seized: detached at exit */
             return;
         }
         uint64_t left = s->deadline_ns - now;
@@ -106,12 +137,13 @@ static void wait_stop(mds_stopset *s, mds_slot *sl)
     }
 }
 
-/* Seizes and interrupts slots [from, n), then waits for each. Returns
- * the number seized; counts refusals in *eperm. */
-static uint32_t stop_range(mds_stopset *s, uint32_t from, uint32_t *eperm)
+/* Seizes and interrupts slots [from, to). Returns the number seized;
+ * counts refusals in *eperm. */
+static uint32_t seize_range(mds_stopset *s, uint32_t from, uint32_t to,
+                            uint32_t *eperm)
 {
-    uint32_t n = s->n, seized = 0;
-    for (uint32_t i = from; i < n; i++) {
+    uint32_t seized = 0;
+    for (uint32_t i = from; i < to; i++) {
         mds_slot *sl = &s->slots[i];
         if (sl->state != MDS_SLOT_REQUESTED)
             continue;
@@ -125,17 +157,29 @@ static uint32_t stop_range(mds_stopset *s, uint32_t from, uint32_t *eperm)
         }
         if (!s->herr)
             s->herr = (int)r;
-        sl->state = MDS_SLOT_GONE;
-        sl->why = r == -ESRCH ? MDS_WHY_EXITED : MDS_WHY_TRACED;
         if (r == -EPERM)
             (*eperm)++;
-    }
-    for (uint32_t i = from; i < n; i++) {
-        mds_slot *sl = &s->slots[i];
-        if (sl->state == MDS_SLOT_REQUESTED)
-            wait_stop(s, sl);
+        /* Settled in wait_range, once committed: before that a refusal
+         * of every thread sends everyone to the next mechanism. A seized
+         * slot has why NONE. */
+        sl->why = r == -ESRCH ? MDS_WHY_EXITED : MDS_WHY_TRACED;
     }
     return seized;
+}
+
+/* Waits for each seized slot of [from, to) in order, settling each. */
+static void wait_range(mds_stopset *s, uint32_t from, uint32_t to)
+{
+    for (uint32_t i = from; i < to; i++) {
+        mds_slot *sl = &s->slots[i];
+        if (sl->state == MDS_SLOT_REQUESTED) {
+            if (sl->why != MDS_WHY_NONE)
+                gone(sl, sl->why); /* refused */
+            else
+                wait_stop(s, sl);
+        }
+        progress(s);
+    }
 }
 
 /* Names of the listed threads, in the order the reporter encodes them.
@@ -150,8 +194,13 @@ static void name_all(mds_stopset *s)
             return;
         if (sl->state == MDS_SLOT_GONE && sl->why == MDS_WHY_EXITED)
             continue;
-        if (mds_thread_name_of(s->pid, sl->tid, sl->name, sizeof sl->name) >= 0)
-            __atomic_store_n(&sl->name_ok, 1, __ATOMIC_RELEASE);
+        uint32_t none = 0; /* the reporter may be reading it (0 -> 2) */
+        if (!__atomic_compare_exchange_n(&sl->name_ok, &none, 2, 0,
+                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            continue;
+        int ok = mds_thread_name_of(s->pid, sl->tid, sl->name,
+                                    sizeof sl->name) >= 0;
+        __atomic_store_n(&sl->name_ok, ok ? 1 : 0, __ATOMIC_RELEASE);
     }
 }
 
@@ -177,21 +226,28 @@ static int helper_main(void *arg)
         return 1;
     __atomic_store_n(&s->hstate, H_RUNNING, __ATOMIC_RELEASE);
 
-    uint32_t eperm = 0, seized = 0, from = 0;
-    for (int pass = 0; pass < 4; pass++) {
-        seized += stop_range(s, from, &eperm);
-        /* Threads created meanwhile by threads that still ran. */
-        from = s->n;
-        if (!mds_stop_list(s))
-            break;
-    }
+    /* The first pass decides: if ptrace refused every thread, the
+     * reporter goes to the next mechanism with a clean list; otherwise
+     * the slots settle from here on, in order. */
+    uint32_t eperm = 0, from = 0, to = __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
+    uint32_t seized = seize_range(s, 0, to, &eperm);
     if (seized == 0 && eperm > 0) {
-        __atomic_store_n(&s->hstate, H_FAILED, __ATOMIC_RELEASE);
-        mds_futex_wake(&s->hstate, 1);
+        set_state(s, H_FAILED);
         return 2;
     }
-    __atomic_store_n(&s->hstate, H_STOPPED, __ATOMIC_RELEASE);
-    mds_futex_wake(&s->hstate, 1);
+    set_state(s, H_SEIZED);
+    wait_range(s, 0, to);
+    for (int pass = 1; pass < 4; pass++) {
+        /* Threads created meanwhile by threads that still ran. */
+        from = to;
+        if (!mds_stop_list(s))
+            break;
+        to = __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
+        seize_range(s, from, to, &eperm);
+        wait_range(s, from, to);
+    }
+    s->hdone_ns = mds_now_ns();
+    set_state(s, H_STOPPED);
     name_all(s);
 
     /* Hold them until released (the reporter sends us SIGCHLD then), or
@@ -210,10 +266,8 @@ static int helper_main(void *arg)
         long r = mds_wait4(-1, &st, MDS_WALL | MDS_WNOHANG);
         if (r > 0) {
             mds_slot *sl = mds_stop_find(s, (uint32_t)r);
-            if (sl && (st & 0xff) != 0x7f) {
-                sl->state = MDS_SLOT_GONE;
-                sl->why = MDS_WHY_EXITED;
-            }
+            if (sl && (st & 0xff) != 0x7f)
+                gone(sl, MDS_WHY_EXITED);
             continue;
         }
         if (r == -ECHILD)
@@ -229,36 +283,50 @@ static int helper_main(void *arg)
 
 /* ------------------------------------------------- the reporter side */
 
-int mds_stop_ptrace(mds_stopset *s, const mds_stop_req *r)
+int mds_stop_ptrace_start(mds_stopset *s)
 {
-    (void)r;
     if (!s->hstack)
         return -ENOMEM;
     s->hstate = H_STARTING;
     s->hcmd = HCMD_NONE;
-    s->hgo = 0;
-    s->hpid = 0;
+    s->hprog = 0;
+    s->hwait = 0;
     long pid = mds_pt_helper_start(s, helper_main, s);
-    if (pid < 0)
-        return (int)pid;
-    uint64_t until = s->deadline_ns + 200 * NS_PER_MS;
-    for (;;) {
-        uint32_t h = __atomic_load_n(&s->hstate, __ATOMIC_ACQUIRE);
-        if (h == H_STOPPED)
-            return 0;
-        if (h == H_FAILED || !__atomic_load_n(&s->hpid, __ATOMIC_ACQUIRE) ||
-            mds_now_ns() >= until)
-            break;
-        mds_futex_wait(&s->hstate, h, 10 * NS_PER_MS);
-    }
-    /* Refused, dead or stuck: whatever it stopped is released when it
-     * dies. The next mechanism starts from a clean list. */
+    return pid < 0 ? (int)pid : 0;
+}
+
+/* The reporter reads the name of the thread it waits for (it takes a
+ * /proc read, ~10 us, that would otherwise wait for the helper). */
+static void name_ahead(mds_slot *sl)
+{
+    uint32_t none = 0;
+    if (!__atomic_compare_exchange_n(&sl->name_ok, &none, 2, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return;
+    int ok = mds_thread_name(sl->tid, sl->name, sizeof sl->name) >= 0;
+    __atomic_store_n(&sl->name_ok, ok ? 1 : 0, __ATOMIC_RELEASE);
+}
+
+/* Refused before committing, dead or stuck: kill and reap the helper
+ * (whatever it stopped is released when it dies). Before the commit the
+ * slots go back to REQUESTED for the next mechanism (-errno); after it
+ * the report may have taken some already, so they stay as they are and
+ * the unsettled ones are listed from /proc (0). */
+static int give_up(mds_stopset *s, uint32_t h)
+{
     int err = s->herr ? s->herr : -ETIMEDOUT;
-    mds_kill((int)pid, SIGKILL);
+    uint32_t pid = s->hlive;
+    if (pid)
+        mds_kill((int)pid, SIGKILL);
     mds_pt_helper_reap(s, 1000 * NS_PER_MS);
     for (uint32_t i = 0; i < s->n; i++) {
         mds_slot *sl = &s->slots[i];
-        if (sl->state == MDS_SLOT_PARKED || sl->state == MDS_SLOT_GONE) {
+        uint32_t st = sl->state;
+        if (h == H_SEIZED) {
+            if (st == MDS_SLOT_REQUESTED && sl->why != MDS_WHY_NONE)
+                gone(sl, sl->why); /* refused; the rest: /proc */
+        } else if (st == MDS_SLOT_PARKED || st == MDS_SLOT_GONE ||
+                   st == MDS_SLOT_REQUESTED) {
             sl->state = MDS_SLOT_REQUESTED;
             sl->why = MDS_WHY_NONE;
             sl->signo = 0;
@@ -266,7 +334,47 @@ int mds_stop_ptrace(mds_stopset *s, const mds_stop_req *r)
             sl->regs.valid = 0;
         }
     }
+    if (h == H_SEIZED) {
+        s->hdone_ns = 0;
+        mds_stop_note(s, "the ptrace helper was lost: threads it had not "
+                         "stopped are listed from /proc", 0);
+        return 0;
+    }
     return err;
+}
+
+int mds_stop_ptrace_wait(mds_stopset *s, uint32_t want)
+{
+    uint64_t until = s->deadline_ns + 200 * NS_PER_MS;
+    int named = 0;
+    for (;;) {
+        uint32_t prog = __atomic_load_n(&s->hprog, __ATOMIC_SEQ_CST);
+        uint32_t h = __atomic_load_n(&s->hstate, __ATOMIC_SEQ_CST);
+        uint32_t n = __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
+        if (h == H_SEIZED || h == H_STOPPED) {
+            if (want < n && __atomic_load_n(&s->slots[want].state,
+                                            __ATOMIC_ACQUIRE) !=
+                                MDS_SLOT_REQUESTED)
+                return 1;
+            if (h == H_STOPPED)
+                return want < n ? 1 : 0;
+        }
+        if (h == H_FAILED || !__atomic_load_n(&s->hpid, __ATOMIC_ACQUIRE))
+            return give_up(s, h);
+        uint64_t now = mds_now_ns();
+        if (now >= until)
+            return give_up(s, h);
+        if (!named && h == H_SEIZED && want < n) {
+            named = 1;
+            name_ahead(&s->slots[want]);
+            continue;
+        }
+        __atomic_store_n(&s->hwait, 1, __ATOMIC_SEQ_CST);
+        uint64_t left = until - now;
+        /* Returns at once if hprog moved since we read it. */
+        mds_futex_wait(&s->hprog, prog,
+                       left < 10 * NS_PER_MS ? left : 10 * NS_PER_MS);
+    }
 }
 
 void mds_release_ptrace(mds_stopset *s)
