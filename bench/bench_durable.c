@@ -18,7 +18,6 @@
  * Usage: bench_durable [--runs R] [--dir DIR] [--bytes B,B,...]
  * Context: benchmark program (normal context).
  */
-#define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
