@@ -28,6 +28,15 @@ void mds_capture_begin(mds_capture *c, const mds_request *req)
     (void)req;
 }
 
+void mds_capture_refresh_maps(mds_capture *c)
+{
+    if (!c || !c->maps_ok || (mds_g.cfg.capture_flags & MAYDAY_CAPTURE_NO_MAPS))
+        return;
+    int capped = c->maps_capped;
+    mds_maps_capture(c);
+    c->maps_capped |= capped;
+}
+
 /* The fault address, for signals that have one. */
 static int fault_address(const mds_request *req, uint64_t *addr)
 {

@@ -121,6 +121,10 @@ extern mds_attachment mds_attachments[MDS_ATTACH_MAX];
 /* Start of a report, threads stopped: reads the memory map, resets the
  * stack budget. c may be NULL. */
 void mds_capture_begin(mds_capture *c, const struct mds_request *req);
+/* Reads the memory map again (its message is already written): for the
+ * stacks of threads created while the report was being written, which
+ * the first read did not see (issue 15). The capped flag is kept. */
+void mds_capture_refresh_maps(mds_capture *c);
 /* Inside a Thread message, after its frames: FP registers, system call,
  * /proc state, mayday's own, stack memory, and (crashed thread) memory
  * windows. slot is NULL for the crashed / live-calling thread. */

@@ -156,7 +156,14 @@ void mds_put_other_threads(mds_rctx *c)
 {
     mds_stopset *s = &c->w->stop;
     const mds_slot *sl;
+    int fresh_map = 0;
     for (uint32_t i = 0; (sl = mds_stop_slot(s, i)) != 0; i++) {
+        /* A thread the helper found later was created after the memory
+         * map was read: read it again for its stack (issue 15). */
+        if (i >= s->n0 && !fresh_map) {
+            mds_capture_refresh_maps(c->w->capture);
+            fresh_map = 1;
+        }
         if (!c->first_tid || sl->tid != c->first_tid)
             put_slot(c, sl);
     }

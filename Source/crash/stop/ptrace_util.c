@@ -180,9 +180,16 @@ void mds_pt_helper_reap(mds_stopset *s, uint64_t wait_ns)
     if (!pid)
         return;
     uint64_t until = mds_now_ns() + wait_ns;
+    int killed = 0;
     while (__atomic_load_n(&s->hpid, __ATOMIC_ACQUIRE) != 0) {
         if (mds_now_ns() >= until) {
+            /* Killed and still not gone after a second (stuck in its
+             * exit, e.g. closing a file on a hung file system): leave it;
+             * a later reap tries again, within its own bound. */
+            if (killed)
+                return;
             mds_kill((int)pid, SIGKILL);
+            killed = 1;
             until = mds_now_ns() + 1000 * NS_PER_MS;
         }
         mds_futex_wait_shared(&s->hpid, pid, 10 * NS_PER_MS);

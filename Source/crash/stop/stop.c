@@ -207,7 +207,10 @@ static void finish_rest(mds_stopset *s, int done)
 {
     const mds_stop_req *r = &s->req;
     uint32_t want = mds_g.cfg.stop_method;
-    if (!done && (want == MAYDAY_STOP_PTRACE || want == MAYDAY_STOP_NONE)) {
+    int released = __atomic_load_n(&s->released, __ATOMIC_ACQUIRE);
+    if (!done && released) {
+        mds_stop_note(s, "released while being stopped", 0);
+    } else if (!done && (want == MAYDAY_STOP_PTRACE || want == MAYDAY_STOP_NONE)) {
         mds_stop_note(s, "signals not used (configured)", 0);
     } else if (!done && r->traced) {
         mds_stop_note(s, "signals not used: a debugger is attached", 0);
@@ -228,16 +231,18 @@ static void finish_rest(mds_stopset *s, int done)
     proc_only(s, done ? MDS_WHY_TIMEOUT : MDS_WHY_NO_METHOD);
     count(s);
     /* Held: the mechanism has something to undo (a helper to dismiss,
-     * the signal to give back), even when no thread stopped. */
-    __atomic_store_n(
-        &s->held, s->method == MDS_STOP_PTRACE || s->method == MDS_STOP_SIGNAL,
-        __ATOMIC_RELEASE);
+     * the signal to give back), even when no thread stopped; not when
+     * another thread released the set meanwhile (the helper is gone). */
+    __atomic_store_n(&s->held,
+                     !released && (s->method == MDS_STOP_PTRACE ||
+                                   s->method == MDS_STOP_SIGNAL),
+                     __ATOMIC_RELEASE);
     /* The helper's own end when it stopped them all: the reporter may
      * have gone on with other work meanwhile. */
     uint64_t end = s->method == MDS_STOP_PTRACE && s->hdone_ns ? s->hdone_ns
                                                                 : mds_now_ns();
     s->elapsed_ns = end > s->t0_ns ? end - s->t0_ns : 0;
-    s->phase = MDS_SP_DONE;
+    __atomic_store_n(&s->phase, MDS_SP_DONE, __ATOMIC_RELEASE);
 }
 
 /* The ptrace helper's outcome: 0 it ran, else the error. */
@@ -248,6 +253,12 @@ static void finish_ptrace(mds_stopset *s, int e)
     } else {
         mds_stop_note(s, "ptrace unavailable", e);
         s->hdone_ns = 0;
+        /* Found out only now, after the parts of the report that need
+         * no stopped thread: the next mechanism gets a budget and a
+         * clock of its own. */
+        s->t0_ns = mds_now_ns();
+        s->deadline_ns =
+            s->t0_ns + (uint64_t)s->req.timeout_ms * NS_PER_MS;
     }
     finish_rest(s, e == 0);
 }
@@ -262,19 +273,22 @@ void mds_stop_begin(mds_stopset *s, const mds_stop_req *r)
     s->herr = 0;
     s->hdone_ns = 0;
     s->req = *r;
-    s->phase = MDS_SP_DONE;
+    s->released = 0;
+    __atomic_store_n(&s->phase, MDS_SP_DONE, __ATOMIC_RELEASE);
     s->pid = (uint32_t)mds_getpid();
     s->self_tid = r->self_tid;
     s->skip_tid = r->skip_tid;
     s->deadline_ns = s->t0_ns + (uint64_t)r->timeout_ms * NS_PER_MS;
     mds_stop_list(s);
+    s->n0 = s->n;
 
     if (ptrace_allowed(s, r)) {
         int e = mds_stop_ptrace_start(s);
         if (e == 0) {
-            s->phase = MDS_SP_PTRACE; /* it works while we go on */
-            /* Held from now: if this reporter dies while the helper
-             * works, whoever releases the set dismisses the helper. */
+            /* It works while we go on. Held from now: if this reporter
+             * dies meanwhile, whoever releases the set dismisses the
+             * helper (mds_stop_release). */
+            __atomic_store_n(&s->phase, MDS_SP_PTRACE, __ATOMIC_RELEASE);
             __atomic_store_n(&s->held, 1, __ATOMIC_RELEASE);
             return;
         }
@@ -285,7 +299,7 @@ void mds_stop_begin(mds_stopset *s, const mds_stop_req *r)
 
 mds_slot *mds_stop_slot(mds_stopset *s, uint32_t i)
 {
-    if (s->phase == MDS_SP_PTRACE) {
+    if (__atomic_load_n(&s->phase, __ATOMIC_ACQUIRE) == MDS_SP_PTRACE) {
         int e = mds_stop_ptrace_wait(s, i);
         if (e == 1) {
             mds_slot *sl = &s->slots[i];
@@ -299,7 +313,7 @@ mds_slot *mds_stop_slot(mds_stopset *s, uint32_t i)
 
 void mds_stop_finish(mds_stopset *s)
 {
-    if (s->phase == MDS_SP_PTRACE)
+    if (__atomic_load_n(&s->phase, __ATOMIC_ACQUIRE) == MDS_SP_PTRACE)
         finish_ptrace(s, mds_stop_ptrace_wait(s, UINT32_MAX));
 }
 
@@ -327,7 +341,12 @@ void mds_stop_release(mds_stopset *s)
 {
     if (!__atomic_exchange_n(&s->held, 0, __ATOMIC_ACQ_REL))
         return;
-    if (s->method == MDS_STOP_PTRACE)
+    /* While the helper still works (phase PTRACE: its reporter died or is
+     * late) the method is not set yet; the helper is dismissed all the
+     * same, and the reporter, if it goes on, starts nothing else. */
+    __atomic_store_n(&s->released, 1, __ATOMIC_RELEASE);
+    if (s->method == MDS_STOP_PTRACE ||
+        __atomic_load_n(&s->phase, __ATOMIC_ACQUIRE) == MDS_SP_PTRACE)
         mds_release_ptrace(s);
     else if (s->method == MDS_STOP_SIGNAL)
         mds_release_signal(s);

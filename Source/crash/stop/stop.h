@@ -134,7 +134,9 @@ typedef struct mds_stopset {
     uint64_t hdone_ns;        /* when the helper had stopped them all */
 
     /* A stop in flight: mds_stop_begin .. mds_stop_finish. */
-    uint32_t phase; /* MDS_SP_* */
+    volatile uint32_t phase;    /* MDS_SP_*; read by mds_stop_release */
+    volatile uint32_t released; /* released meanwhile: no fallback */
+    uint32_t n0;                /* slots the first listing gave */
     uint64_t t0_ns;
     mds_stop_req req;
 

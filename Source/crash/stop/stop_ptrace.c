@@ -167,10 +167,19 @@ static uint32_t seize_range(mds_stopset *s, uint32_t from, uint32_t to,
     return seized;
 }
 
-/* Waits for each seized slot of [from, to) in order, settling each. */
-static void wait_range(mds_stopset *s, uint32_t from, uint32_t to)
+static int told_release(mds_stopset *s)
+{
+    return __atomic_load_n(&s->hcmd, __ATOMIC_ACQUIRE) == HCMD_RELEASE;
+}
+
+/* Waits for each seized slot of [from, to) in order, settling each.
+ * Stops early when told to release (the reporter died and another thread
+ * released the set): 0 then, else 1. */
+static int wait_range(mds_stopset *s, uint32_t from, uint32_t to)
 {
     for (uint32_t i = from; i < to; i++) {
+        if (told_release(s))
+            return 0;
         mds_slot *sl = &s->slots[i];
         if (sl->state == MDS_SLOT_REQUESTED) {
             if (sl->why != MDS_WHY_NONE)
@@ -180,6 +189,7 @@ static void wait_range(mds_stopset *s, uint32_t from, uint32_t to)
         }
         progress(s);
     }
+    return 1;
 }
 
 /* Names of the listed threads, in the order the reporter encodes them.
@@ -236,15 +246,19 @@ static int helper_main(void *arg)
         return 2;
     }
     set_state(s, H_SEIZED);
-    wait_range(s, 0, to);
-    for (int pass = 1; pass < 4; pass++) {
+    int go = wait_range(s, 0, to);
+    for (int pass = 1; go && pass < 4; pass++) {
         /* Threads created meanwhile by threads that still ran. */
         from = to;
         if (!mds_stop_list(s))
             break;
         to = __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
         seize_range(s, from, to, &eperm);
-        wait_range(s, from, to);
+        go = wait_range(s, from, to);
+    }
+    if (!go) {
+        release_all(s); /* those it stopped; the seized rest: at exit */
+        return 0;
     }
     s->hdone_ns = mds_now_ns();
     set_state(s, H_STOPPED);
@@ -336,8 +350,11 @@ static int give_up(mds_stopset *s, uint32_t h)
     }
     if (h == H_SEIZED) {
         s->hdone_ns = 0;
-        mds_stop_note(s, "the ptrace helper was lost: threads it had not "
-                         "stopped are listed from /proc", 0);
+        if (__atomic_load_n(&s->released, __ATOMIC_ACQUIRE))
+            mds_stop_note(s, "released while being stopped", 0);
+        else
+            mds_stop_note(s, "the ptrace helper was lost: threads it had "
+                             "not stopped are listed from /proc", 0);
         return 0;
     }
     return err;
@@ -359,8 +376,15 @@ int mds_stop_ptrace_wait(mds_stopset *s, uint32_t want)
             if (h == H_STOPPED)
                 return want < n ? 1 : 0;
         }
-        if (h == H_FAILED || !__atomic_load_n(&s->hpid, __ATOMIC_ACQUIRE))
+        if (h == H_FAILED)
             return give_up(s, h);
+        if (!__atomic_load_n(&s->hpid, __ATOMIC_ACQUIRE)) {
+            /* Gone: maybe after it stopped them all (no tracee left to
+             * hold, so it exited) and after we read its state. */
+            if (__atomic_load_n(&s->hstate, __ATOMIC_SEQ_CST) == H_STOPPED)
+                continue;
+            return give_up(s, h);
+        }
         uint64_t now = mds_now_ns();
         if (now >= until)
             return give_up(s, h);
