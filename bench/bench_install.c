@@ -14,8 +14,9 @@
  *         installed, installed (default: the wrapper maps and frees a
  *         guard-paged altstack per thread) and installed with
  *         MAYDAY_FLAG_NO_THREAD_HOOK (mayday_uninstall + mayday_install
- *         between batches). Median of all pairs per configuration, and
- *         the median of per-batch ratios.
+ *         between batches, then 20 ms for their threads to settle).
+ *         Median of all pairs per configuration, and the median of
+ *         per-batch ratios.
  *
  * Every process is fresh (fork + exec); figures are medians over the
  * processes (rounds).
@@ -121,6 +122,12 @@ static int child_mix(int batches, bu_page *pg, const char *dir)
             mayday_uninstall();     /* ENOTINSTALLED the first time */
             if (c && install(dir, c == 2 ? MAYDAY_FLAG_NO_THREAD_HOOK : 0))
                 return 3;
+            /* Let install's and uninstall's own threads settle (the
+             * exception thread starting and warming its walker, or
+             * exiting): measured at once, a batch takes their CPU too
+             * and doubles (62 against 12 us here), which is not what
+             * the steady state costs. */
+            bu_sleep_ms(20);
             if (pairs(bt, BATCH) < 0)
                 return 4;
             memcpy(all[c] + (size_t)b * BATCH, bt, sizeof bt);
