@@ -106,9 +106,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--bytes") && i + 1 < argc)
             sizes = argv[++i];
         else {
-            fprintf(stderr,
-                    "usage: bench_durable [--runs R] [--dir DIR] "
-                    "[--bytes B,B,...]\n");
+            fprintf(stderr, "usage: bench_durable [--runs R] [--dir DIR] "
+                            "[--bytes B,B,...]\n");
             return 2;
         }
     }

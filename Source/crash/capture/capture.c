@@ -75,8 +75,7 @@ void mds_capture_put_thread(mds_pb *pb, mds_capture *c, const mds_request *req,
         c->reserve = reserve;
     if (!(flags & MAYDAY_CAPTURE_NO_FP)) {
         if (slot && slot->fp_len && slot->fp_len <= MDS_FP_MAX)
-            mds_put_fp(pb, MDS_FP_FORMAT_SLOT, slot->fp, slot->fp_len,
-                       reserve);
+            mds_put_fp(pb, MDS_FP_FORMAT_SLOT, slot->fp, slot->fp_len, reserve);
         else if (!slot && crashed)
             mds_put_crashed_fp(pb, tid, reserve);
     }

@@ -13,7 +13,8 @@
  * Order inside the report, so that the size cap cuts the least useful
  * part: header, system, process, app, signal, cause, abort message,
  * register names, the crashed thread, images, annotations, breadcrumbs,
- * the memory map and attachments (issue 11), the other threads; completeness flags last (from the encoder's reserve).
+ * the memory map and attachments (issue 11), the other threads; completeness
+ * flags last (from the encoder's reserve).
  */
 #include "crash/handler/report.h"
 
@@ -31,8 +32,9 @@
 #include "crash/handler/report_put.h"
 #include "crash/core/poison.h"
 
-#define RESERVE 512 /* bytes kept for the stop's header part (up to about
-                       200), the completeness and limit fields */
+/* Bytes kept for the stop's header part (up to about 200), the
+ * completeness and limit fields. */
+#define RESERVE 512
 
 static void phase(mds_work *w, uint32_t ph)
 {

@@ -195,7 +195,8 @@ static int ptrace_allowed(mds_stopset *s, const mds_stop_req *r)
         return 0;
     }
     if (mds_g.no_clone_vm) {
-        mds_stop_note(s, "ptrace not tried: valgrind cannot run a CLONE_VM task", 0);
+        mds_stop_note(
+            s, "ptrace not tried: valgrind cannot run a CLONE_VM task", 0);
         return 0;
     }
     return 1;
@@ -210,7 +211,8 @@ static void finish_rest(mds_stopset *s, int done)
     int released = __atomic_load_n(&s->released, __ATOMIC_ACQUIRE);
     if (!done && released) {
         mds_stop_note(s, "released while being stopped", 0);
-    } else if (!done && (want == MAYDAY_STOP_PTRACE || want == MAYDAY_STOP_NONE)) {
+    } else if (!done &&
+               (want == MAYDAY_STOP_PTRACE || want == MAYDAY_STOP_NONE)) {
         mds_stop_note(s, "signals not used (configured)", 0);
     } else if (!done && r->traced) {
         mds_stop_note(s, "signals not used: a debugger is attached", 0);
@@ -240,7 +242,7 @@ static void finish_rest(mds_stopset *s, int done)
     /* The helper's own end when it stopped them all: the reporter may
      * have gone on with other work meanwhile. */
     uint64_t end = s->method == MDS_STOP_PTRACE && s->hdone_ns ? s->hdone_ns
-                                                                : mds_now_ns();
+                                                               : mds_now_ns();
     s->elapsed_ns = end > s->t0_ns ? end - s->t0_ns : 0;
     __atomic_store_n(&s->phase, MDS_SP_DONE, __ATOMIC_RELEASE);
 }
@@ -257,8 +259,7 @@ static void finish_ptrace(mds_stopset *s, int e)
          * no stopped thread: the next mechanism gets a budget and a
          * clock of its own. */
         s->t0_ns = mds_now_ns();
-        s->deadline_ns =
-            s->t0_ns + (uint64_t)s->req.timeout_ms * NS_PER_MS;
+        s->deadline_ns = s->t0_ns + (uint64_t)s->req.timeout_ms * NS_PER_MS;
     }
     finish_rest(s, e == 0);
 }

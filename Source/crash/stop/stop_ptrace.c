@@ -208,8 +208,8 @@ static void name_all(mds_stopset *s)
         if (!__atomic_compare_exchange_n(&sl->name_ok, &none, 2, 0,
                                          __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             continue;
-        int ok = mds_thread_name_of(s->pid, sl->tid, sl->name,
-                                    sizeof sl->name) >= 0;
+        int ok =
+            mds_thread_name_of(s->pid, sl->tid, sl->name, sizeof sl->name) >= 0;
         __atomic_store_n(&sl->name_ok, ok ? 1 : 0, __ATOMIC_RELEASE);
     }
 }
@@ -353,8 +353,10 @@ static int give_up(mds_stopset *s, uint32_t h)
         if (__atomic_load_n(&s->released, __ATOMIC_ACQUIRE))
             mds_stop_note(s, "released while being stopped", 0);
         else
-            mds_stop_note(s, "the ptrace helper was lost: threads it had "
-                             "not stopped are listed from /proc", 0);
+            mds_stop_note(s,
+                          "the ptrace helper was lost: threads it had "
+                          "not stopped are listed from /proc",
+                          0);
         return 0;
     }
     return err;
@@ -369,9 +371,9 @@ int mds_stop_ptrace_wait(mds_stopset *s, uint32_t want)
         uint32_t h = __atomic_load_n(&s->hstate, __ATOMIC_SEQ_CST);
         uint32_t n = __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
         if (h == H_SEIZED || h == H_STOPPED) {
-            if (want < n && __atomic_load_n(&s->slots[want].state,
-                                            __ATOMIC_ACQUIRE) !=
-                                MDS_SLOT_REQUESTED)
+            if (want < n &&
+                __atomic_load_n(&s->slots[want].state, __ATOMIC_ACQUIRE) !=
+                    MDS_SLOT_REQUESTED)
                 return 1;
             if (h == H_STOPPED)
                 return want < n ? 1 : 0;
