@@ -39,7 +39,7 @@ supp=$root/scripts/valgrind.supp
 exclude='^(test_nm_allowlist|nm_check_selftest|poison_selftest|poison_included|style|install_exports|install_exports_upload|install_consumers|install_cxx|fuzz_reader|test_walk_images|test_ecosystem)$'
 # Children that run natively (argv entries, valgrind globs): crash
 # scenarios valgrind cannot model (docs/testing.md).
-skip_args='trap,sys,sys-*,callback-*,chain-*,runtime-*,many-threads,dir-readonly,limits-images,fortify-strcpy,malloc-check,blocked-suspend,live-sleepers,sigwait-daemon,live-stress'
+skip_args='trap,sys,sys-*,callback-*,chain-*,runtime-*,many-threads,thousand-threads,thread-churn,dir-readonly,limits-images,fortify-strcpy,malloc-check,blocked-suspend,live-sleepers,sigwait-daemon,live-stress'
 # Issue 11's capturer scenarios that assert the real process's registers,
 # FP state, main stack and memory map (docs/testing.md).
 skip_args="$skip_args,xmm,pointers,overflow-main,maps"

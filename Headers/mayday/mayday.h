@@ -216,7 +216,12 @@ typedef struct mayday_config {
     /* Reports kept in report_dir; the oldest beyond this are deleted at
      * install. 1..10000, default 16. */
     uint32_t max_reports;
-    /* Hard cap on a report's size in bytes. 4096..256 MiB, default 1 MiB. */
+    /* Cap on a report's size in bytes. 4096..256 MiB: that hard cap.
+     * 0 (the default): automatic, so that every thread of a process with
+     * many fits: 1 MiB, or when the threads listed at the crash need
+     * more, 256 KiB + 2 KiB per thread + the stack memory asked for
+     * (stack_bytes per thread up to stack_budget_bytes, plus
+     * crashed_stack_bytes), at most 256 MiB (docs/fault-path.md). */
     uint32_t max_report_bytes;
     /* MAYDAY_FLAG_* bits. Default 0. */
     uint32_t flags;

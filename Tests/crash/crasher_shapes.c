@@ -396,6 +396,73 @@ static void *live_loop(void *arg)
 
 /* ------------------------------------------------------------ entry */
 
+/* issue 15: threads created while the report is written. Each new one
+ * parks; the spawner stops after CHURN_MAX (or when it is stopped). */
+#define CHURN_MAX 200 /* 200 KiB of stack memory: below the default budget */
+static int churn_count;
+
+static void *churned(void *arg)
+{
+    char name[16];
+    snprintf(name, sizeof name, "churn-%d", (int)(intptr_t)arg);
+    pthread_setname_np(pthread_self(), name);
+    for (;;)
+        pause();
+    return 0;
+}
+
+static void *spawner(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "spawner");
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, 64 * 1024);
+    for (int i = 0; i < CHURN_MAX; i++) {
+        pthread_t t;
+        if (pthread_create(&t, &a, churned, (void *)(intptr_t)i) != 0)
+            break;
+        __atomic_add_fetch(&churn_count, 1, __ATOMIC_RELEASE);
+    }
+    for (;;)
+        pause();
+    return 0;
+}
+
+/* 1000 threads parked 32 frames deep (as bench_crash's workers): about
+ * 1.6 KB each in a report with the default contents, more than 1 MiB in
+ * all. */
+static pthread_barrier_t deep_barrier;
+
+static int __attribute__((noinline)) park_deep(int depth)
+{
+    if (depth > 0)
+        return park_deep(depth - 1) + 1; /* not a tail call */
+    pthread_barrier_wait(&deep_barrier);
+    for (;;)
+        pause();
+    return 0;
+}
+
+static void *deep_sleeper(void *arg)
+{
+    char name[16];
+    snprintf(name, sizeof name, "worker-%d", (int)(intptr_t)arg);
+    pthread_setname_np(pthread_self(), name);
+    return (void *)(intptr_t)park_deep(32);
+}
+
+static void start_deep_sleepers(int n)
+{
+    pthread_barrier_init(&deep_barrier, 0, (unsigned)n + 1);
+    for (int i = 0; i < n; i++) {
+        pthread_t t;
+        if (pthread_create(&t, 0, deep_sleeper, (void *)(intptr_t)i) != 0)
+            die("pthread_create");
+    }
+    pthread_barrier_wait(&deep_barrier);
+}
+
 int crasher_shapes(const char *s)
 {
     if (!strncmp(s, "wait-", 5)) {
@@ -476,6 +543,27 @@ int crasher_shapes(const char *s)
         pthread_create(&l, 0, live_loop, (void *)(intptr_t)40);
         crash_in_thread(15);
         main_waits("pause");
+    }
+    if (!strcmp(s, "thousand-threads")) {
+        /* Every thread in the report at the default size cap (issue 15:
+         * the automatic cap grows with the threads). */
+        install(0, 0, 0);
+        start_deep_sleepers(1000);
+        crasher_null_write();
+    }
+    if (!strcmp(s, "thread-churn")) {
+        /* A spawner creates threads all through the crash: the helper
+         * finds some on a later pass, while the report is being written;
+         * they must come with stacks like the others. */
+        install(0, 0, 0);
+        pthread_t t;
+        pthread_create(&t, 0, spawner, 0);
+        /* Crash once it is well under way (two burners may delay it). */
+        for (int i = 0; i < 2000 &&
+                        __atomic_load_n(&churn_count, __ATOMIC_ACQUIRE) < 20;
+             i++)
+            ms_sleep(1);
+        crasher_null_write();
     }
     return crasher_states(s);
 }

@@ -97,6 +97,51 @@ static void check_many(const scen *s, const Mayday__Report *r,
     }
 }
 
+/* issue 15: 1000 threads parked 32 frames deep, all in the report at the
+ * default (automatic) size cap. */
+static void check_thousand(const scen *s, const Mayday__Report *r,
+                           const char *path)
+{
+    (void)s;
+    (void)path;
+    assert_false(r->truncated);
+    assert_false(r->threads_capped);
+    assert_true(r->n_threads >= 1001);
+    for (int i = 0; i < 1000; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "worker-%d", i);
+        const Mayday__Thread *t = thread_named(r, name);
+        if (!t)
+            fail_msg("thread %s missing from the report", name);
+        assert_int_equal(t->state, MAYDAY__THREAD_STATE__THREAD_STATE_SUSPENDED);
+        assert_true(t->n_frames >= 33); /* park_deep, 32 deep */
+        assert_int_equal(t->n_registers, r->n_register_names);
+    }
+}
+
+/* issue 15: threads created during the crash; the ones the stopper
+ * found (some on a later pass) have registers, frames and stack memory
+ * like the others (the memory map is read again for them). */
+static void check_churn(const scen *s, const Mayday__Report *r,
+                        const char *path)
+{
+    (void)s;
+    (void)path;
+    size_t churned = 0;
+    for (size_t i = 0; i < r->n_threads; i++) {
+        const Mayday__Thread *t = r->threads[i];
+        if (t->state != MAYDAY__THREAD_STATE__THREAD_STATE_SUSPENDED)
+            continue;
+        churned += t->name && !strncmp(t->name, "churn-", 6);
+        if (t->n_frames < 1 || t->n_registers != r->n_register_names ||
+            !t->stack || !t->stack->data.len)
+            fail_msg("thread %zu (%s): %zu frames, %zu registers, %s stack",
+                     i, t->name ? t->name : "?", t->n_frames, t->n_registers,
+                     t->stack && t->stack->data.len ? "a" : "no");
+    }
+    assert_true(churned >= 1);
+}
+
 /* A thread that blocks every signal: ptrace stops it all the same (full
  * registers, walked stack); the signal fallback must leave it alone (its
  * signal would only be delivered later, as if sent by the application)
@@ -572,6 +617,9 @@ static const scen scenarios[] = {
     {"threads-8", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, 0},
     {"callback-crash", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, 0},
     {"many-threads", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_depth", 31, 0, check_many},
+    {"thousand-threads", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, check_thousand},
+    {"thread-churn", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, check_churn},
+    {"thread-churn", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, "burn", check_churn},
     {"blocked-suspend", SIGSEGV, 1, C(NULL_DEREFERENCE), 0, 0, 0, check_blocked},
     {"blocked-suspend", SIGSEGV, 1, C(NULL_DEREFERENCE), 0, 0, "stop-signal", check_blocked},
     {"dir-deleted", SIGSEGV, 0, -1, 0, 0, 0, 0},

@@ -75,7 +75,7 @@ static void defaults(void **state)
     assert_int_equal(c.size, sizeof c);
     assert_null(c.report_dir);
     assert_int_equal(c.handler_mode, MAYDAY_HANDLER_AUTO);
-    assert_int_equal(c.max_report_bytes, 1u << 20);
+    assert_int_equal(c.max_report_bytes, 0); /* automatic */
     assert_true(c.max_reports >= 1);
     assert_int_equal(c.flags, 0);
     assert_null(c.on_crash);

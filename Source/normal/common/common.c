@@ -48,7 +48,7 @@ void mayday_config_init(mayday_config *cfg)
     cfg->size = sizeof(*cfg);
     cfg->handler_mode = MAYDAY_HANDLER_AUTO;
     cfg->max_reports = MD_DEFAULT_MAX_REPORTS;
-    cfg->max_report_bytes = MD_DEFAULT_MAX_REPORT_BYTES;
+    cfg->max_report_bytes = 0; /* automatic (report_file.c) */
     cfg->reply_timeout_ms = MD_DEFAULT_REPLY_TIMEOUT_MS;
     cfg->suspend_timeout_ms = MD_DEFAULT_SUSPEND_TIMEOUT_MS;
     cfg->max_frames = MD_DEFAULT_MAX_FRAMES;
@@ -78,7 +78,8 @@ int md_config_validate(const mayday_config *c)
         return MAYDAY_EINVAL;
     if (c->max_reports < 1 || c->max_reports > 10000)
         return MAYDAY_EINVAL;
-    if (c->max_report_bytes < 4096 || c->max_report_bytes > (256u << 20))
+    if (c->max_report_bytes != 0 &&
+        (c->max_report_bytes < 4096 || c->max_report_bytes > (256u << 20)))
         return MAYDAY_EINVAL;
     if (c->flags & ~MD_KNOWN_FLAGS)
         return MAYDAY_EINVAL;
