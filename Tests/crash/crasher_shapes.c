@@ -559,8 +559,8 @@ int crasher_shapes(const char *s)
         pthread_t t;
         pthread_create(&t, 0, spawner, 0);
         /* Crash once it is well under way (two burners may delay it). */
-        for (int i = 0; i < 2000 &&
-                        __atomic_load_n(&churn_count, __ATOMIC_ACQUIRE) < 20;
+        for (int i = 0;
+             i < 2000 && __atomic_load_n(&churn_count, __ATOMIC_ACQUIRE) < 20;
              i++)
             ms_sleep(1);
         crasher_null_write();
