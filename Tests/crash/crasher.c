@@ -124,19 +124,30 @@ static void *deep_worker(void *arg)
     return 0;
 }
 
-static void *sleeper(void *arg)
+static int sleep_depth;
+
+/* Parks depth frames deep (not tail calls). */
+static int __attribute__((noinline)) park_at(int depth)
 {
-    char name[16];
-    snprintf(name, sizeof name, "worker-%d", (int)(intptr_t)arg);
-    pthread_setname_np(pthread_self(), name);
+    if (depth > 0)
+        return park_at(depth - 1) + 1;
     pthread_barrier_wait(&g_barrier);
     for (;;)
         pause();
     return 0;
 }
 
-void start_sleepers(int n)
+static void *sleeper(void *arg)
 {
+    char name[16];
+    snprintf(name, sizeof name, "worker-%d", (int)(intptr_t)arg);
+    pthread_setname_np(pthread_self(), name);
+    return (void *)(intptr_t)park_at(sleep_depth);
+}
+
+void start_sleepers_deep(int n, int depth)
+{
+    sleep_depth = depth;
     pthread_barrier_init(&g_barrier, 0, (unsigned)n + 1);
     for (int i = 0; i < n; i++) {
         pthread_t t;
@@ -144,6 +155,11 @@ void start_sleepers(int n)
             die("pthread_create");
     }
     pthread_barrier_wait(&g_barrier);
+}
+
+void start_sleepers(int n)
+{
+    start_sleepers_deep(n, 0);
 }
 
 static void *overflow_thread(void *arg)

@@ -22,8 +22,10 @@ void die(const char *what) __attribute__((noreturn));
 /* mayday_install with the scenario's config (CRASHER_MODE, CRASHER_STOP,
  * CRASHER_REPLY_MS, CRASHER_SUSPEND_MS from the environment). */
 void install(uint32_t flags, mayday_crash_cb cb, uint32_t max_bytes);
-/* n threads named worker-i, parked in pause(). */
+/* n threads named worker-i, parked in pause(); _deep: depth frames
+ * below their start routine. */
 void start_sleepers(int n);
+void start_sleepers_deep(int n, int depth);
 void crasher_null_write(void);
 
 /* Runs scenario s if it is one of these files'; returns the exit status,

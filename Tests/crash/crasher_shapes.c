@@ -429,40 +429,6 @@ static void *spawner(void *arg)
     return 0;
 }
 
-/* 1000 threads parked 32 frames deep (as bench_crash's workers): about
- * 1.6 KB each in a report with the default contents, more than 1 MiB in
- * all. */
-static pthread_barrier_t deep_barrier;
-
-static int __attribute__((noinline)) park_deep(int depth)
-{
-    if (depth > 0)
-        return park_deep(depth - 1) + 1; /* not a tail call */
-    pthread_barrier_wait(&deep_barrier);
-    for (;;)
-        pause();
-    return 0;
-}
-
-static void *deep_sleeper(void *arg)
-{
-    char name[16];
-    snprintf(name, sizeof name, "worker-%d", (int)(intptr_t)arg);
-    pthread_setname_np(pthread_self(), name);
-    return (void *)(intptr_t)park_deep(32);
-}
-
-static void start_deep_sleepers(int n)
-{
-    pthread_barrier_init(&deep_barrier, 0, (unsigned)n + 1);
-    for (int i = 0; i < n; i++) {
-        pthread_t t;
-        if (pthread_create(&t, 0, deep_sleeper, (void *)(intptr_t)i) != 0)
-            die("pthread_create");
-    }
-    pthread_barrier_wait(&deep_barrier);
-}
-
 int crasher_shapes(const char *s)
 {
     if (!strncmp(s, "wait-", 5)) {
@@ -548,7 +514,9 @@ int crasher_shapes(const char *s)
         /* Every thread in the report at the default size cap (issue 15:
          * the automatic cap grows with the threads). */
         install(0, 0, 0);
-        start_deep_sleepers(1000);
+        /* 32 frames deep (as bench_crash's workers): about 1.6 KB each
+         * with the default contents, more than 1 MiB in all. */
+        start_sleepers_deep(1000, 32);
         crasher_null_write();
     }
     if (!strcmp(s, "thread-churn")) {
