@@ -157,10 +157,7 @@ void start_sleepers_deep(int n, int depth)
     pthread_barrier_wait(&g_barrier);
 }
 
-void start_sleepers(int n)
-{
-    start_sleepers_deep(n, 0);
-}
+void start_sleepers(int n) { start_sleepers_deep(n, 0); }
 
 static void *overflow_thread(void *arg)
 {
