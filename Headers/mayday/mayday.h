@@ -315,7 +315,9 @@ MAYDAY_EXPORT int mayday_annotate(const char *key, const char *value);
 MAYDAY_EXPORT int mayday_breadcrumb(const char *message);
 
 /* Writes a report of the running process (all threads, no crash), marked
- * live, with the given reason. Returns 0 and the process keeps running. */
+ * live, with the given reason. Returns 0 and the process keeps running;
+ * MAYDAY_EBUSY while a crash is being reported or a crashed thread waits
+ * to report (the crash comes first). */
 MAYDAY_EXPORT int mayday_write_live_report(const char *reason);
 
 /* ------------------------------ issue 12: failures that are not a signal */

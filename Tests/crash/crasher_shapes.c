@@ -503,10 +503,15 @@ int crasher_shapes(const char *s)
         }
         crasher_null_write();
     }
-    if (!strcmp(s, "live-vs-crash")) {
+    if (!strcmp(s, "live-vs-crash") || !strcmp(s, "live-vs-crash-long")) {
+        /* _long: 400 live reports back to back, so that the crashed
+         * thread, waiting for the slot, sees it freed many times while
+         * the loop would take it again at once (a lost report before
+         * the fix: about 1 run in 600 with 40). */
         install(0, 0, 0);
         pthread_t l;
-        pthread_create(&l, 0, live_loop, (void *)(intptr_t)40);
+        int n = !strcmp(s, "live-vs-crash") ? 40 : 400;
+        pthread_create(&l, 0, live_loop, (void *)(intptr_t)n);
         crash_in_thread(15);
         main_waits("pause");
     }

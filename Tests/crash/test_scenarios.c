@@ -545,7 +545,7 @@ static const char *not_here(const scen *s)
             return "under qemu-user the process died of SIGXFSZ after its "
                    "complete report was on disk (1 run of 6; cause not "
                    "found, see docs/platforms.md)";
-        if (!strcmp(s->name, "live-vs-crash"))
+        if (!strncmp(s->name, "live-vs-crash", 13))
             return "under qemu-user the worker's SIGSEGV killed the process "
                    "without mayday's handler running (\"qemu: uncaught "
                    "target signal 11\", marker untouched) in 1 run of 3 "
@@ -575,6 +575,10 @@ static void run_scenario(void **state)
         skip();
     }
     int reps = mdt_repeat(20);
+    /* A race that lost a report about once in 60 runs (the live-report
+     * loop retaking the slot): 5 times the runs, about 4 s. */
+    if (!strcmp(s->name, "live-vs-crash-long"))
+        reps *= 5;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int rep = 0; rep < reps; rep++) {
@@ -674,6 +678,7 @@ static const scen scenarios[] = {
     {"main-exited", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, check_main_exited},
     {"chain-dfl", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, 0},
     {"live-vs-crash", SIGSEGV, -1, -1, 0, 0, 0, check_one_crash},
+    {"live-vs-crash-long", SIGSEGV, -1, -1, 0, 0, 0, check_one_crash},
     {"dir-replaced", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, 0},
     {"dir-renamed", SIGSEGV, -1, -1, 0, 0, 0, check_dir_renamed},
     {"hung-fs", SIGSEGV, 0, -1, 0, 0, "hung-fs", 0},

@@ -188,8 +188,14 @@ static int hand_off(void)
 }
 
 /* Another thread owns the crash slot: leave our registers for its report
- * and wait (bounded) until it is done. Returns 1 if the slot was freed
- * (the process survived) so we may report our own crash. */
+ * and wait (bounded) until it is done. Returns 1 once the slot is ours
+ * (it was freed: the process survived, e.g. a live report ended) so that
+ * we report our own crash, 0 if we waited long enough, -1 if mayday was
+ * uninstalled meanwhile (the slot is not ours then). The slot is claimed
+ * while we are still listed as waiting: a live-report loop that sees a
+ * waiting crash does not take the slot again (md_write_live_report_ex),
+ * so it cannot starve us; a second crashing thread may, and then we wait
+ * on. */
 static int wait_for_owner(int sig, void *uc, uint32_t tid)
 {
     mds_slot *s = 0;
@@ -218,15 +224,24 @@ static int wait_for_owner(int sig, void *uc, uint32_t tid)
     int freed = 0;
     for (;;) {
         uint32_t o = __atomic_load_n(&mds_g.crash_owner, __ATOMIC_ACQUIRE);
-        if (o == 0) {
-            freed = 1;
+        if (o == 0 && !__atomic_load_n(&mds_g.installed, __ATOMIC_ACQUIRE)) {
+            freed = -1; /* uninstalled: touch nothing more */
             break;
+        }
+        if (o == 0) {
+            if (__atomic_compare_exchange_n(&mds_g.crash_owner, &o, tid, 0,
+                                            __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE)) {
+                freed = 1;
+                break;
+            }
+            continue; /* another crashing thread took it: wait on */
         }
         /* A forked child inherits a slot claimed by a parent's thread
          * that does not exist here: take it over. */
         if (in_child() && o != UINT32_MAX &&
             mds_tgkill((int)mds_getpid(), (int)o, 0) == -ESRCH &&
-            __atomic_compare_exchange_n(&mds_g.crash_owner, &o, 0, 0,
+            __atomic_compare_exchange_n(&mds_g.crash_owner, &o, tid, 0,
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
             freed = 1;
             break;
@@ -453,15 +468,14 @@ void mds_crash_handler(int sig, siginfo_t *info, void *uc)
             pass_through(sig, info); /* uninstall holds the slot */
             return;
         }
-        int freed = wait_for_owner(sig, uc, tid);
-        if (!__atomic_load_n(&mds_g.installed, __ATOMIC_ACQUIRE)) {
+        int got = wait_for_owner(sig, uc, tid);
+        if (got < 0 || !__atomic_load_n(&mds_g.installed, __ATOMIC_ACQUIRE)) {
+            if (got > 0)
+                release_slot();
             pass_through(sig, info); /* uninstalled while we waited */
             return;
         }
-        if (!freed ||
-            !__atomic_compare_exchange_n(&mds_g.crash_owner, &(uint32_t){0},
-                                         tid, 0, __ATOMIC_ACQ_REL,
-                                         __ATOMIC_ACQUIRE)) {
+        if (!got) {
             /* Waited long enough: die of our own signal, unreported. */
             redeliver(sig, info, uc);
             return;

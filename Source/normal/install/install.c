@@ -407,6 +407,18 @@ int mayday_uninstall(void)
     return r;
 }
 
+/* 1 if a crashed thread waits for the crash slot (handler.c). */
+static int md_crash_waiting(void)
+{
+    for (uint32_t i = 0; i < MDS_WAITING_MAX; i++) {
+        uint32_t st =
+            __atomic_load_n(&mds_g.waiting[i].state, __ATOMIC_ACQUIRE);
+        if (st == MDS_SLOT_CRASHED || st == MDS_SLOT_WRITING)
+            return 1;
+    }
+    return 0;
+}
+
 int mayday_write_live_report(const char *reason)
 {
     return md_write_live_report_ex(reason, 0, 0);
@@ -419,6 +431,11 @@ int md_write_live_report_ex(const char *reason, char *path, size_t cap)
     if (!__atomic_load_n(&mds_g.installed, __ATOMIC_ACQUIRE))
         return MAYDAY_ENOTINSTALLED;
     uint32_t tid = (uint32_t)mds_gettid(), zero = 0;
+    /* A crashed thread waiting for the slot comes first: a loop of live
+     * reports must not take the slot again and again before it (its
+     * report would be lost when it gives up waiting). */
+    if (md_crash_waiting())
+        return MAYDAY_EBUSY;
     if (!__atomic_compare_exchange_n(&mds_g.crash_owner, &zero, tid, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return MAYDAY_EBUSY;
