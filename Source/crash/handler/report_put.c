@@ -423,7 +423,6 @@ void mds_put_flags(mds_rctx *c, int flags)
 {
     mds_pb *pb = &c->pb;
     const mds_stopset *s = &c->w->stop;
-    mds_stop_finish(&c->w->stop); /* a report cut before the threads */
     mds_pb_release_reserve(pb);
     put_stop_header(c);
     if (pb->truncated)

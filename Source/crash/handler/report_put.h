@@ -50,7 +50,8 @@ int mds_put_stopped_thread(mds_rctx *c, uint32_t tid);
 void mds_put_images(mds_rctx *c);
 void mds_put_annotations(mds_rctx *c);
 /* The stop's part of the header and the completeness fields, last
- * (flags: MDS_RUN_*), from the encoder's reserve. */
+ * (flags: MDS_RUN_*), from the encoder's reserve; after
+ * mds_put_other_threads (the stop is over). */
 void mds_put_flags(mds_rctx *c, int flags);
 
 /* glibc's assert/abort message into out; its length, or -1 if none. */

@@ -73,8 +73,22 @@ static void progress(mds_stopset *s)
 static void set_state(mds_stopset *s, uint32_t h)
 {
     __atomic_store_n(&s->hstate, h, __ATOMIC_SEQ_CST);
-    mds_futex_wake(&s->hstate, 1);
-    progress(s);
+    progress(s); /* the reporter sleeps on hprog, not on hstate */
+}
+
+/* Reads sl's thread name into its slot, unless the other side (helper
+ * or reporter) has it or is reading it: the slot is claimed 0 -> 2 and
+ * published as 1 (mds_stop_name). pid: the process, as the helper sees
+ * it from outside; 0 for the reporter (its own /proc/self). */
+static void claim_name(mds_slot *sl, uint32_t pid)
+{
+    uint32_t none = 0;
+    if (!__atomic_compare_exchange_n(&sl->name_ok, &none, 2, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return;
+    long n = pid ? mds_thread_name_of(pid, sl->tid, sl->name, sizeof sl->name)
+                 : mds_thread_name(sl->tid, sl->name, sizeof sl->name);
+    __atomic_store_n(&sl->name_ok, n >= 0 ? 1 : 0, __ATOMIC_RELEASE);
 }
 
 /* A slot that will not be stopped: why first, then the state (release,
@@ -204,13 +218,7 @@ static void name_all(mds_stopset *s)
             return;
         if (sl->state == MDS_SLOT_GONE && sl->why == MDS_WHY_EXITED)
             continue;
-        uint32_t none = 0; /* the reporter may be reading it (0 -> 2) */
-        if (!__atomic_compare_exchange_n(&sl->name_ok, &none, 2, 0,
-                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-            continue;
-        int ok =
-            mds_thread_name_of(s->pid, sl->tid, sl->name, sizeof sl->name) >= 0;
-        __atomic_store_n(&sl->name_ok, ok ? 1 : 0, __ATOMIC_RELEASE);
+        claim_name(sl, s->pid);
     }
 }
 
@@ -309,18 +317,6 @@ int mds_stop_ptrace_start(mds_stopset *s)
     return pid < 0 ? (int)pid : 0;
 }
 
-/* The reporter reads the name of the thread it waits for (it takes a
- * /proc read, ~10 us, that would otherwise wait for the helper). */
-static void name_ahead(mds_slot *sl)
-{
-    uint32_t none = 0;
-    if (!__atomic_compare_exchange_n(&sl->name_ok, &none, 2, 0,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        return;
-    int ok = mds_thread_name(sl->tid, sl->name, sizeof sl->name) >= 0;
-    __atomic_store_n(&sl->name_ok, ok ? 1 : 0, __ATOMIC_RELEASE);
-}
-
 /* Refused before committing, dead or stuck: kill and reap the helper
  * (whatever it stopped is released when it dies). Before the commit the
  * slots go back to REQUESTED for the next mechanism (-errno); after it
@@ -391,8 +387,10 @@ int mds_stop_ptrace_wait(mds_stopset *s, uint32_t want)
         if (now >= until)
             return give_up(s, h);
         if (!named && h == H_SEIZED && want < n) {
+            /* Waiting anyway: its name (a /proc read, ~10 us) needs no
+             * stopped thread. */
             named = 1;
-            name_ahead(&s->slots[want]);
+            claim_name(&s->slots[want], 0);
             continue;
         }
         __atomic_store_n(&s->hwait, 1, __ATOMIC_SEQ_CST);
