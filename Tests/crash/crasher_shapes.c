@@ -406,6 +406,9 @@ static void *churned(void *arg)
     char name[16];
     snprintf(name, sizeof name, "churn-%d", (int)(intptr_t)arg);
     pthread_setname_np(pthread_self(), name);
+    /* Counted once named: a thread not yet run still has the process's
+     * name, and the check looks for "churn-". */
+    __atomic_add_fetch(&churn_count, 1, __ATOMIC_RELEASE);
     for (;;)
         pause();
     return 0;
@@ -422,7 +425,6 @@ static void *spawner(void *arg)
         pthread_t t;
         if (pthread_create(&t, &a, churned, (void *)(intptr_t)i) != 0)
             break;
-        __atomic_add_fetch(&churn_count, 1, __ATOMIC_RELEASE);
     }
     for (;;)
         pause();

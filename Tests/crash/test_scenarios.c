@@ -136,7 +136,15 @@ static void check_churn(const scen *s, const Mayday__Report *r,
                      i, t->name ? t->name : "?", t->n_frames, t->n_registers,
                      t->stack && t->stack->data.len ? "a" : "no");
     }
-    assert_true(churned >= 1);
+    if (churned < 1) {
+        size_t listed = 0;
+        for (size_t i = 0; i < r->n_threads; i++)
+            listed += r->threads[i]->name &&
+                      !strncmp(r->threads[i]->name, "churn-", 6);
+        fail_msg("no stopped churn- thread: %zu threads, %zu churn- listed "
+                 "(stop method %d)",
+                 r->n_threads, listed, (int)r->header->stop_method);
+    }
 }
 
 /* A thread that blocks every signal: ptrace stops it all the same (full
