@@ -19,14 +19,20 @@ if [[ ! -x $runner ]]; then
 fi
 export MAYDAY_BINARY_DIR=$build
 rc=0
+# The table is also kept, so that the MISS rows can be printed again last:
+# a CI log is often read from its tail.
+table=$(mktemp)
+trap 'rm -f "$table"' EXIT
 for lib in static shared; do
     bin=$build/Tests/crash/crasher
     [[ $lib == shared ]] && bin=$build/Tests/crash/crasher_shared
     echo
-    MAYDAY_CRASHER=$bin "$runner" --matrix "${quick[@]}" || rc=1
+    MAYDAY_CRASHER=$bin "$runner" --matrix "${quick[@]}" |
+        sed -u "s/  MISS\$/  MISS ($lib)/" | tee -a "$table" || rc=1
 done
 if ((rc)); then
-    echo "crash matrix: FAILED (see MISS rows above)"
+    echo "crash matrix: FAILED; the rows with misses:"
+    grep 'MISS' "$table" || echo "(none in the table: the runner itself failed)"
 else
     echo "crash matrix: all scenarios passed in both builds"
 fi
