@@ -232,7 +232,9 @@ typedef struct mayday_config {
      * 100..600000, default 5000. After it, the signal fallback runs. */
     uint32_t reply_timeout_ms;
     /* Total budget to suspend the other threads, in ms. 1..10000,
-     * default 200. */
+     * default 200. Counted from the ptrace helper's start, without the
+     * time the machine held it off the CPU (at most 1 s more,
+     * docs/thread-control.md). */
     uint32_t suspend_timeout_ms;
     /* Frames kept per thread. 1..4096, default 512. A deeper stack keeps
      * its innermost and its outermost max_frames / 4 frames, and the

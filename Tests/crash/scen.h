@@ -17,7 +17,8 @@ typedef struct scen {
     const char *func; /* a function expected in the crashed thread */
     int min_func;     /* ... at least this many times */
     const char *mode; /* CRASHER_MODE, "stop-X" (CRASHER_STOP=X), "burn"
-                         (two CPU burners run meanwhile), "gdb", "pid1" */
+                         (two CPU burners run meanwhile), "gdb", "pid1",
+                         "stall-helper" (staller.c) */
     /* With reports >= 0: r is the one report, path its file. With
      * reports == -1: r is NULL and path is the report directory. */
     void (*check)(const struct scen *, const Mayday__Report *, const char *);
@@ -25,9 +26,13 @@ typedef struct scen {
 
 extern char *crasher;
 
+/* Why scenario s cannot run here, or NULL (scen_where.c). */
+const char *scen_not_here(const scen *s);
+
 const Mayday__Thread *scen_thread_named(const Mayday__Report *r,
                                         const char *name);
 
+void check_stalled(const scen *s, const Mayday__Report *r, const char *path);
 void check_writer(const scen *s, const Mayday__Report *r, const char *path);
 void check_rt(const scen *s, const Mayday__Report *r, const char *path);
 void check_all_stopped(const scen *s, const Mayday__Report *r,

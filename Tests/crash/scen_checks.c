@@ -113,6 +113,19 @@ void check_all_stopped(const scen *s, const Mayday__Report *r, const char *path)
     assert_true(others >= 1);
 }
 
+/* Mode stall-helper: every thread stopped although the helper was held
+ * off the CPU longer than suspend_timeout_ms, and the report says so. */
+void check_stalled(const scen *s, const Mayday__Report *r, const char *path)
+{
+    check_all_stopped(s, r, path);
+    const char *note = r->header->stop_note;
+    if (!note || !strstr(note, "off the CPU"))
+        fail_msg("stop_note \"%s\" does not tell the stall (suspend_ns %llu, "
+                 "method %d)",
+                 note ? note : "", (unsigned long long)r->header->suspend_ns,
+                 (int)r->header->stop_method);
+}
+
 /* No record after the report was written (the callback's line): the
  * writers were stopped and stayed stopped until the process died. */
 void check_writer(const scen *s, const Mayday__Report *r, const char *path)

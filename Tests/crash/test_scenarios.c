@@ -30,6 +30,7 @@
 #define TIMEOUT_MS 15000
 
 #include "scen.h"
+#include "staller.h"
 
 char *crasher;
 
@@ -432,6 +433,10 @@ static void run_once(const scen *s, int rep, outcome *o, int verify,
     pid_t burners[2] = {0, 0}, fuse = 0;
     if (s->mode && !strcmp(s->mode, "burn"))
         start_burners(burners);
+    int stall = s->mode && !strcmp(s->mode, "stall-helper");
+    pid_t staller = stall ? mdt_staller_start() : 0;
+    if (staller < 0)
+        fail_msg("stall-helper: the staller could not start");
     if (hung_fs) {
         fuse = mount_blockfs(rdir);
         blockfs_pid = fuse;
@@ -442,6 +447,9 @@ static void run_once(const scen *s, int rep, outcome *o, int verify,
     uint64_t took = mdt_now_ms() - t0;
     mdt_unjam = 0;
     stop_burners(burners);
+    if (stall && !mdt_staller_stop(staller) && verify)
+        fail_msg("%s: run %d: the staller did not catch the helper", s->name,
+                 rep);
     if (hung_fs) {
         unmount_blockfs(rdir, fuse);
         /* reply_timeout_ms + the documented 1 s, with room for a busy
@@ -520,64 +528,10 @@ static void run_once(const scen *s, int rep, outcome *o, int verify,
     dir = rdir = out = 0;
 }
 
-/* Why a scenario cannot run on this architecture or under this emulator,
- * or NULL (the list is in docs/platforms.md). */
-static const char *not_here(const scen *s)
-{
-#if defined(__aarch64__)
-    if (!strcmp(s->name, "fpe"))
-        return "aarch64 does not trap integer division by zero (it gives 0)";
-    /* Not a qemu limit: inject.c is x86_64 only (docs/platforms.md). */
-    if (!strcmp(s->name, "install-sleepers"))
-        return "no altstack injection on aarch64 yet: install gives existing "
-               "threads theirs by a signal, which ends their waits (EINTR)";
-#endif
-    if (mdt_emulator()) {
-        if (!strcmp(s->name, "sigwait-daemon"))
-            return "qemu-user: /proc/TID/status and /proc/TID/syscall show "
-                   "qemu's host thread (its signal mask, x86_64 syscall "
-                   "numbers), so the signal fallback cannot see a thread in "
-                   "sigtimedwait; that thread takes mayday's signal";
-        if (!strcmp(s->name, "live-sleepers"))
-            return "qemu-user has no ptrace, and a live report sends no "
-                   "signal to the application's threads: none is stopped";
-        if (s->mode && !strcmp(s->mode, "gdb"))
-            return "qemu-user has no ptrace: gdb cannot run the program";
-        if (!strncmp(s->name, "sys", 3))
-            return "qemu-user refuses seccomp filters (PR_SET_SECCOMP)";
-        if (!strcmp(s->name, "blocked-suspend") && !s->mode)
-            return "qemu-user has no ptrace: the stopper falls back to the "
-                   "signal (blocked-suspend/stop-signal runs)";
-        if (!strcmp(s->name, "rlimit-fsize") && s->mode &&
-            !strcmp(s->mode, "signal"))
-            return "under qemu-user the process died of SIGXFSZ after its "
-                   "complete report was on disk (1 run of 6; cause not "
-                   "found, see docs/platforms.md)";
-        if (!strncmp(s->name, "live-vs-crash", 13))
-            return "under qemu-user the worker's SIGSEGV killed the process "
-                   "without mayday's handler running (\"qemu: uncaught "
-                   "target signal 11\", marker untouched) in 1 run of 3 "
-                   "and 1 of 10 while live reports ran; see "
-                   "docs/platforms.md";
-        if (!strcmp(s->name, "handoff-timeout"))
-            return "qemu-user runs vfork as fork: no thread is held in the "
-                   "vfork wait this scenario needs to make the exception "
-                   "thread late";
-        if (!strncmp(s->name, "callback-", 9))
-            return "qemu-user 7.2 aborts (assertion cpu == current_cpu in "
-                   "cpu_exec) on a fault inside the handler of the same "
-                   "signal";
-        if (s->mode && !strcmp(s->mode, "pid1"))
-            return "qemu-user as PID 1 waits forever for the signal it "
-                   "re-sends itself to die (its default action)";
-    }
-    return NULL;
-}
-
 static void run_scenario(void **state)
 {
     const scen *s = *state;
-    const char *why = not_here(s);
+    const char *why = scen_not_here(s);
     if (why) {
         print_message("[ SKIPPED  ] %s: %s\n", s->name, why);
         skip();
@@ -627,6 +581,7 @@ static const scen scenarios[] = {
     {"callback-crash", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, 0},
     {"many-threads", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_depth", 31, 0, check_many},
     {"thousand-threads", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, check_thousand},
+    {"thousand-threads", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, "stall-helper", check_stalled},
     {"thread-churn", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, 0, check_churn},
     {"thread-churn", SIGSEGV, 1, C(NULL_DEREFERENCE), "crasher_null_write", 1, "burn", check_churn},
     {"blocked-suspend", SIGSEGV, 1, C(NULL_DEREFERENCE), 0, 0, 0, check_blocked},
@@ -713,9 +668,9 @@ static int matrix(int reps, const char *label)
     for (size_t i = 0; i < n; i++) {
         const scen *s = &scenarios[i];
         int rep_ok = 0, dec = 0, sig = 0, hangs = 0, checks = 0;
-        if (not_here(s)) {
+        if (scen_not_here(s)) {
             printf("%-26s %-7s  skipped: %s\n", s->name,
-                   s->mode ? s->mode : "auto", not_here(s));
+                   s->mode ? s->mode : "auto", scen_not_here(s));
             fflush(stdout);
             continue;
         }

@@ -247,11 +247,29 @@ static void finish_rest(mds_stopset *s, int done)
     __atomic_store_n(&s->phase, MDS_SP_DONE, __ATOMIC_RELEASE);
 }
 
+/* A helper held off the CPU (a busy machine, a virtual CPU the host did
+ * not run) as it started or while it waited: its budget ran from its
+ * start and moved by the gaps (stop_ptrace.c); the report says so. */
+static void note_late_helper(mds_stopset *s)
+{
+    uint64_t late = s->hstart_ns > s->t0_ns ? s->hstart_ns - s->t0_ns : 0;
+    if (late < 30 * NS_PER_MS && !s->hstall_ns)
+        return;
+    char what[96];
+    mds_sbuf sb;
+    mds_sbuf_init(&sb, what, sizeof what);
+    mds_sbuf_str(&sb, "the helper was off the CPU for ");
+    mds_sbuf_u64(&sb, (late + s->hstall_ns) / NS_PER_MS);
+    mds_sbuf_str(&sb, " ms; its budget did not count them");
+    mds_stop_note(s, what, 0);
+}
+
 /* The ptrace helper's outcome: 0 it ran, else the error. */
 static void finish_ptrace(mds_stopset *s, int e)
 {
     if (e == 0) {
         s->method = MDS_STOP_PTRACE;
+        note_late_helper(s);
     } else {
         mds_stop_note(s, "ptrace unavailable", e);
         s->hdone_ns = 0;

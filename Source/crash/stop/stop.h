@@ -132,6 +132,10 @@ typedef struct mds_stopset {
     volatile uint32_t hprog;  /* futex: bumped as each slot settles */
     volatile uint32_t hwait;  /* the reporter sleeps on hprog */
     uint64_t hdone_ns;        /* when the helper had stopped them all */
+    volatile uint64_t hdeadline_ns; /* its own deadline, from its start */
+    uint64_t hstart_ns;             /* when it began, 0 if it did not */
+    uint64_t hlast_ns;              /* its last look at the clock */
+    uint64_t hstall_ns;             /* time it was off the CPU, added to it */
 
     /* A stop in flight: mds_stop_begin .. mds_stop_finish. */
     volatile uint32_t phase;    /* MDS_SP_*; read by mds_stop_release */
@@ -152,7 +156,6 @@ typedef struct mds_stopset {
 
 #define MDS_STOP_BUF 8192
 #define MDS_HELPER_STACK (64 * 1024)
-
 
 /* Lists the other threads into s->slots and stops them with the first
  * mechanism that works (see above). Threads that cannot be stopped are

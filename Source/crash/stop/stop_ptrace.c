@@ -48,6 +48,11 @@
 #include "crash/core/poison.h"
 
 #define NS_PER_MS 1000000ull
+/* Between two looks at the clock the helper sleeps at most 10 ms; a
+ * longer gap means it was off the CPU (a busy machine, or a virtual CPU
+ * the host did not run). */
+#define STALL_NS (30 * NS_PER_MS)
+#define STALL_MAX_NS (1000 * NS_PER_MS)
 
 enum {
     H_STARTING = 0,
@@ -115,6 +120,26 @@ static void take_regs(mds_slot *sl)
         sl->fp_len = (uint32_t)got;
 }
 
+/* Helper side: the time, with the deadline moved by any gap since the
+ * last look in which this task did not run (at most STALL_MAX_NS in all):
+ * the budget is time the helper could use, and the threads it waits for
+ * were most likely held off the CPU with it. Seen in CI: a helper that
+ * got the CPU 238 ms late found every thread past the deadline. */
+static uint64_t helper_now(mds_stopset *s)
+{
+    uint64_t now = mds_now_ns();
+    uint64_t gap = now - s->hlast_ns;
+    s->hlast_ns = now;
+    if (gap > STALL_NS && s->hstall_ns < STALL_MAX_NS) {
+        if (gap > STALL_MAX_NS - s->hstall_ns)
+            gap = STALL_MAX_NS - s->hstall_ns;
+        s->hstall_ns += gap;
+        __atomic_store_n(&s->hdeadline_ns, s->hdeadline_ns + gap,
+                         __ATOMIC_RELEASE);
+    }
+    return now;
+}
+
 /* Waits until tid stops (or exits, or the deadline passes). */
 static void wait_stop(mds_stopset *s, mds_slot *sl)
 {
@@ -141,12 +166,12 @@ static void wait_stop(mds_stopset *s, mds_slot *sl)
             gone(sl, MDS_WHY_EXITED);
             return;
         }
-        uint64_t now = mds_now_ns();
-        if (now >= s->deadline_ns) {
+        uint64_t now = helper_now(s);
+        if (now >= s->hdeadline_ns) {
             gone(sl, MDS_WHY_TIMEOUT); /* still seized: detached at exit */
             return;
         }
-        uint64_t left = s->deadline_ns - now;
+        uint64_t left = s->hdeadline_ns - now;
         mds_sigtimedwait(&chld, left < 10 * NS_PER_MS ? left : 10 * NS_PER_MS);
     }
 }
@@ -161,6 +186,7 @@ static uint32_t seize_range(mds_stopset *s, uint32_t from, uint32_t to,
         mds_slot *sl = &s->slots[i];
         if (sl->state != MDS_SLOT_REQUESTED)
             continue;
+        helper_now(s); /* a long list is work, not a stall */
         long r = mds_ptrace(MDS_PTRACE_SEIZE, sl->tid, 0, 0);
         if (r == 0)
             r = mds_ptrace(MDS_PTRACE_INTERRUPT, sl->tid, 0, 0);
@@ -282,6 +308,13 @@ static int helper_main(void *arg)
     mds_stopset *s = arg;
     if (mds_pt_helper_setup(s) < 0)
         return 1;
+    /* The budget runs from here, not from the reporter's clone: a helper
+     * that got the CPU late still gives each thread suspend_timeout_ms. */
+    s->hlast_ns = s->hstart_ns = mds_now_ns();
+    s->hstall_ns = 0;
+    __atomic_store_n(&s->hdeadline_ns,
+                     s->hlast_ns + (uint64_t)s->req.timeout_ms * NS_PER_MS,
+                     __ATOMIC_RELEASE);
     __atomic_store_n(&s->hstate, H_RUNNING, __ATOMIC_RELEASE);
 
     /* The first pass decides: if ptrace refused every thread, the
@@ -353,6 +386,8 @@ int mds_stop_ptrace_start(mds_stopset *s)
     s->hcmd = HCMD_NONE;
     s->hprog = 0;
     s->hwait = 0;
+    s->hstall_ns = s->hstart_ns = 0;
+    s->hdeadline_ns = s->deadline_ns;
     long pid = mds_pt_helper_start(s, helper_main, s);
     return pid < 0 ? (int)pid : 0;
 }
@@ -400,11 +435,17 @@ static int give_up(mds_stopset *s, uint32_t h)
 
 int mds_stop_ptrace_wait(mds_stopset *s, uint32_t want)
 {
-    uint64_t until = s->deadline_ns + 200 * NS_PER_MS;
     int named = 0;
+    uint32_t chance = ~0u; /* hprog when we last found the time up */
     for (;;) {
         uint32_t prog = __atomic_load_n(&s->hprog, __ATOMIC_SEQ_CST);
         uint32_t h = __atomic_load_n(&s->hstate, __ATOMIC_SEQ_CST);
+        /* The helper's deadline once it runs (it may move it, within
+         * STALL_MAX_NS), ours before; and 200 ms for it to settle. */
+        uint64_t until = (h == H_STARTING ? s->deadline_ns
+                                          : __atomic_load_n(&s->hdeadline_ns,
+                                                            __ATOMIC_ACQUIRE)) +
+                         200 * NS_PER_MS;
         uint32_t n = __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
         if (h == H_SEIZED || h == H_STOPPED) {
             if (want < n &&
@@ -423,9 +464,6 @@ int mds_stop_ptrace_wait(mds_stopset *s, uint32_t want)
                 continue;
             return give_up(s, h);
         }
-        uint64_t now = mds_now_ns();
-        if (now >= until)
-            return give_up(s, h);
         if (!named && h == H_SEIZED && want < n) {
             /* Waiting anyway: its name (a /proc read, ~10 us) needs no
              * stopped thread. */
@@ -433,11 +471,22 @@ int mds_stop_ptrace_wait(mds_stopset *s, uint32_t want)
             claim_name(&s->slots[want], 0);
             continue;
         }
+        uint64_t now = mds_now_ns();
+        uint64_t left = until > now ? until - now : 0;
+        if (left == 0) {
+            /* We may have been off the CPU, not the helper: one more
+             * short wait for a sign of life (a slot settling, its
+             * deadline moving) before giving up on it. */
+            if (chance == prog)
+                return give_up(s, h);
+            chance = prog;
+            left = 20 * NS_PER_MS;
+        } else if (left > 10 * NS_PER_MS) {
+            left = 10 * NS_PER_MS;
+        }
         __atomic_store_n(&s->hwait, 1, __ATOMIC_SEQ_CST);
-        uint64_t left = until - now;
         /* Returns at once if hprog moved since we read it. */
-        mds_futex_wait(&s->hprog, prog,
-                       left < 10 * NS_PER_MS ? left : 10 * NS_PER_MS);
+        mds_futex_wait(&s->hprog, prog, left);
     }
 }
 
