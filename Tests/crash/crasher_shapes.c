@@ -198,6 +198,7 @@ static const char *kind_name[K_COUNT] = {
     "read",      "poll",  "select",     "sleep",        "semtimedop",
     "recv",      "accept"};
 static volatile int early[K_COUNT];
+static int early_ms[K_COUNT], early_errno[K_COUNT]; /* the last one */
 static int wake_pipe[2];
 static volatile int release_pause;
 #define SLEEP_MS 600
@@ -236,17 +237,25 @@ static int one_wait(int k)
         break;
     }
     case K_CONDWAIT: {
+        /* On the monotonic clock, as the time the caller measures: a
+         * step of the wall clock must not look like an early return. */
         pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-        pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_t c;
+        pthread_cond_init(&c, &ca);
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
         ts.tv_nsec += SLEEP_MS * 1000000L;
         ts.tv_sec += ts.tv_nsec / 1000000000L;
         ts.tv_nsec %= 1000000000L;
         pthread_mutex_lock(&m);
         int e = pthread_cond_timedwait(&c, &m, &ts);
         pthread_mutex_unlock(&m);
+        pthread_cond_destroy(&c);
         r = e == ETIMEDOUT ? 0 : -1;
+        errno = e;
         break;
     }
     case K_READ: {
@@ -318,12 +327,18 @@ static void *sleeper_kind(void *arg)
     int k = (int)(intptr_t)arg;
     pthread_barrier_wait(&g_barrier);
     uint64_t t0 = now_ms();
+    errno = 0;
     int bad = one_wait(k);
+    int e = bad ? errno : 0;
+    uint64_t took = now_ms() - t0;
     /* A timed wait that returned well before its time returned early. */
-    if (k != K_PAUSE && k != K_READ && now_ms() - t0 < SLEEP_MS - 50)
+    if (k != K_PAUSE && k != K_READ && took < SLEEP_MS - 50)
         bad = 1;
-    if (bad)
+    if (bad) {
         early[k]++;
+        early_ms[k] = (int)took;
+        early_errno[k] = e;
+    }
     return 0;
 }
 
@@ -355,7 +370,9 @@ static int finish_kind_sleepers(void)
     for (int k = 0; k < K_COUNT; k++) {
         pthread_join(sleepers[k], 0);
         if (early[k])
-            printf("early return: %s\n", kind_name[k]);
+            printf("early return: %s (after %d ms of %d, error %s)\n",
+                   kind_name[k], early_ms[k], SLEEP_MS,
+                   early_errno[k] ? strerror(early_errno[k]) : "none");
         bad += early[k];
     }
     return bad ? 5 : 0;

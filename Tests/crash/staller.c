@@ -90,7 +90,13 @@ static void stall(int sk, pid_t runner, int tell)
         for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
              h = NLMSG_NEXT(h, n)) {
             struct cn_msg *cn = NLMSG_DATA(h);
-            struct proc_event *ev = (struct proc_event *)cn->data;
+            /* The event follows a 20-byte cn_msg: copied out, since it
+             * needs 8-byte alignment (UBSan). */
+            struct proc_event e;
+            size_t len = cn->len < sizeof e ? cn->len : sizeof e;
+            memset(&e, 0, sizeof e);
+            memcpy(&e, cn->data, len);
+            struct proc_event *ev = &e;
             if (ev->what != PROC_EVENT_FORK)
                 continue;
             pid_t parent = ev->event_data.fork.parent_tgid;

@@ -132,9 +132,12 @@ void mds_stop_proc_regs(mds_stopset *s, mds_slot *sl)
 
 void mds_stop_note(mds_stopset *s, const char *what, long err)
 {
-    mds_sbuf sb;
-    mds_sbuf_init(&sb, s->note, sizeof s->note);
-    mds_sbuf_str(&sb, s->note); /* keep what is there */
+    /* Appended to what is there (mds_sbuf_init would empty it first:
+     * every note used to replace the one before). */
+    size_t keep = 0;
+    while (keep + 1 < sizeof s->note && s->note[keep])
+        keep++;
+    mds_sbuf sb = {.buf = s->note, .cap = sizeof s->note, .len = keep};
     if (sb.len)
         mds_sbuf_str(&sb, "; ");
     mds_sbuf_str(&sb, what);
@@ -252,7 +255,8 @@ static void finish_rest(mds_stopset *s, int done)
  * start and moved by the gaps (stop_ptrace.c); the report says so. */
 static void note_late_helper(mds_stopset *s)
 {
-    uint64_t late = s->hstart_ns > s->t0_ns ? s->hstart_ns - s->t0_ns : 0;
+    uint64_t late =
+        s->hstart_ns > s->hclone_ns ? s->hstart_ns - s->hclone_ns : 0;
     if (late < 30 * NS_PER_MS && !s->hstall_ns)
         return;
     char what[96];

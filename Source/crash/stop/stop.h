@@ -133,6 +133,7 @@ typedef struct mds_stopset {
     volatile uint32_t hwait;  /* the reporter sleeps on hprog */
     uint64_t hdone_ns;        /* when the helper had stopped them all */
     volatile uint64_t hdeadline_ns; /* its own deadline, from its start */
+    uint64_t hclone_ns;             /* when the reporter started it */
     uint64_t hstart_ns;             /* when it began, 0 if it did not */
     uint64_t hlast_ns;              /* its last look at the clock */
     uint64_t hstall_ns;             /* time it was off the CPU, added to it */

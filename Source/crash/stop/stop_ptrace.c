@@ -140,6 +140,11 @@ static uint64_t helper_now(mds_stopset *s)
     return now;
 }
 
+static int told_release(mds_stopset *s)
+{
+    return __atomic_load_n(&s->hcmd, __ATOMIC_ACQUIRE) == HCMD_RELEASE;
+}
+
 /* Waits until tid stops (or exits, or the deadline passes). */
 static void wait_stop(mds_stopset *s, mds_slot *sl)
 {
@@ -167,6 +172,10 @@ static void wait_stop(mds_stopset *s, mds_slot *sl)
             return;
         }
         uint64_t now = helper_now(s);
+        if (told_release(s)) {
+            gone(sl, MDS_WHY_TIMEOUT); /* wait_range stops next */
+            return;
+        }
         if (now >= s->hdeadline_ns) {
             gone(sl, MDS_WHY_TIMEOUT); /* still seized: detached at exit */
             return;
@@ -207,11 +216,6 @@ static uint32_t seize_range(mds_stopset *s, uint32_t from, uint32_t to,
     return seized;
 }
 
-static int told_release(mds_stopset *s)
-{
-    return __atomic_load_n(&s->hcmd, __ATOMIC_ACQUIRE) == HCMD_RELEASE;
-}
-
 /* Waits for each seized slot of [from, to) in order, settling each.
  * Stops early when told to release (the reporter died and another thread
  * released the set): 0 then, else 1. */
@@ -221,6 +225,7 @@ static int wait_range(mds_stopset *s, uint32_t from, uint32_t to)
         if (told_release(s))
             return 0;
         mds_slot *sl = &s->slots[i];
+        helper_now(s); /* many stopped threads are work, not a stall */
         if (sl->state == MDS_SLOT_REQUESTED) {
             if (sl->why != MDS_WHY_NONE)
                 gone(sl, sl->why); /* refused */
@@ -333,6 +338,7 @@ static int helper_main(void *arg)
         from = to;
         if (!mds_stop_list(s))
             break;
+        helper_now(s); /* the listing was work, not a stall */
         to = __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
         seize_range(s, from, to, &eperm);
         go = wait_range(s, from, to);
@@ -388,6 +394,7 @@ int mds_stop_ptrace_start(mds_stopset *s)
     s->hwait = 0;
     s->hstall_ns = s->hstart_ns = 0;
     s->hdeadline_ns = s->deadline_ns;
+    s->hclone_ns = mds_now_ns();
     long pid = mds_pt_helper_start(s, helper_main, s);
     return pid < 0 ? (int)pid : 0;
 }
@@ -481,8 +488,10 @@ int mds_stop_ptrace_wait(mds_stopset *s, uint32_t want)
                 return give_up(s, h);
             chance = prog;
             left = 20 * NS_PER_MS;
-        } else if (left > 10 * NS_PER_MS) {
-            left = 10 * NS_PER_MS;
+        } else {
+            chance = ~0u; /* the deadline moved: a new grace next time */
+            if (left > 10 * NS_PER_MS)
+                left = 10 * NS_PER_MS;
         }
         __atomic_store_n(&s->hwait, 1, __ATOMIC_SEQ_CST);
         /* Returns at once if hprog moved since we read it. */
