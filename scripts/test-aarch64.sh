@@ -11,7 +11,7 @@
 # installed. What cannot run under qemu, and why: docs/platforms.md.
 #
 # Uses $MAYDAY_BUILD_DIR (build-test/, from scripts/test.sh) for the
-# build machine's CLI when it has one. Environment: MAYDAY_AARCH64_BUILD_DIR
+# build machine's CLI, and builds that CLI there when it is missing. Environment: MAYDAY_AARCH64_BUILD_DIR
 # (default build-aarch64/), MAYDAY_AARCH64_REPEAT (default 2),
 # MAYDAY_JOBS, MAYDAY_CTEST_ARGS (extra ctest arguments).
 #
@@ -40,12 +40,21 @@ fi
 
 host_cli=$host_build/Source/cli/mayday
 host_opt=()
-if [[ -x $host_cli ]]; then
-    host_opt=(-DMAYDAY_HOST_CLI="$host_cli")
-else
-    echo "test-aarch64: no build machine CLI at $host_cli:" \
-        "test_cli_host (cross-architecture decoding) not run"
+if [[ ! -x $host_cli ]]; then
+    # The stage run alone (scripts/test.sh aarch64): build the build
+    # machine's CLI, and only it, so that test_cli_host runs anyway.
+    echo "test-aarch64: building the build machine's CLI in $host_build"
+    mkdir -p "$host_build"
+    if ! cmake -S "$root" -B "$host_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        >"$host_build/cli-build.log" 2>&1 ||
+        ! cmake --build "$host_build" -j"$jobs" --target mayday_cli \
+            >>"$host_build/cli-build.log" 2>&1; then
+        echo "test-aarch64: the build machine's CLI failed to build;" \
+            "full log: $host_build/cli-build.log"
+        exit 1
+    fi
 fi
+host_opt=(-DMAYDAY_HOST_CLI="$host_cli")
 
 mkdir -p "$build"
 log=$build/aarch64-build.log
